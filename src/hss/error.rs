@@ -1,0 +1,465 @@
+//! The client's one error type: what went wrong (HTTP status, Huawei error code and message,
+//! request id, a hint for the user) with query methods, so callers never parse error text.
+//! Error text never contains secrets: requests are described by method, path and offset only.
+
+use std::fmt;
+
+/// Hint for HTTP 401 / `APIGW.0301`.
+pub const HINT_CREDENTIALS: &str =
+    "check the credentials (token or AK/SK) and that this machine's clock is correct (AK/SK signatures expire)";
+/// Hint for HTTP 403.
+pub const HINT_PERMISSIONS: &str = "check the IAM permissions for HSS and the enterprise_project_id";
+/// Hint for HTTP 404.
+pub const HINT_NOT_FOUND: &str = "check the project_id and the region or endpoint";
+
+/// An error from the HSS client.
+#[derive(Debug)]
+pub struct Error {
+    kind: Box<ErrorKind>,
+    hint: Option<String>,
+}
+
+/// What kind of error happened. Use the query methods on [`Error`] where possible.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The client configuration or query is invalid; nothing was sent.
+    Config(String),
+    /// The API answered with a non-2xx status.
+    Api {
+        /// HTTP status code.
+        status: u16,
+        /// `error_code` from the body, if any.
+        error_code: Option<String>,
+        /// `error_msg` from the body, if any.
+        error_msg: Option<String>,
+        /// First ~200 bytes of a body that was not the JSON error format.
+        body: Option<String>,
+        /// The `X-Request-Id` response header.
+        request_id: Option<String>,
+        /// How many times the request was retried before giving up.
+        retries: u32,
+    },
+    /// A 2xx answer whose body could not be decoded.
+    Malformed {
+        /// HTTP status code.
+        status: u16,
+        /// Why decoding failed.
+        reason: String,
+        /// First ~200 bytes of the body (lossy UTF-8).
+        body: String,
+        /// The `X-Request-Id` response header.
+        request_id: Option<String>,
+        /// How many times the request was retried before giving up.
+        retries: u32,
+    },
+    /// The request could not be sent or its answer not received (connection refused, reset, TLS...).
+    Transport {
+        /// Description of the failure (with its causes).
+        message: String,
+        /// How many times the request was retried before giving up.
+        retries: u32,
+    },
+    /// One HTTP request took longer than `request_timeout`.
+    Timeout {
+        /// The per-request timeout that elapsed.
+        timeout: std::time::Duration,
+        /// How many times the request was retried before giving up.
+        retries: u32,
+    },
+    /// The operation was cancelled by the caller.
+    Cancelled,
+    /// The pages read do not add up to a complete, consistent list, even after re-reading.
+    Incomplete {
+        /// What was inconsistent.
+        detail: String,
+        /// How many times the whole list was read.
+        attempts: u32,
+    },
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Self {
+        let hint = hint_for(&kind);
+        Error { kind: Box::new(kind), hint }
+    }
+
+    pub(crate) fn config(msg: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Config(msg.into()))
+    }
+
+    pub(crate) fn cancelled() -> Self {
+        Error::new(ErrorKind::Cancelled)
+    }
+
+    pub(crate) fn incomplete(detail: impl Into<String>, attempts: u32) -> Self {
+        Error::new(ErrorKind::Incomplete { detail: detail.into(), attempts })
+    }
+
+    /// Builds the error for a non-2xx answer from its status, body and `X-Request-Id`.
+    pub(crate) fn from_response(status: u16, body: &[u8], request_id: Option<String>) -> Self {
+        #[derive(serde::Deserialize)]
+        struct ApiErrorBody {
+            error_code: Option<serde_json::Value>,
+            error_msg: Option<serde_json::Value>,
+        }
+        let as_text = |v: serde_json::Value| match v {
+            serde_json::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        let (error_code, error_msg, body) = match serde_json::from_slice::<ApiErrorBody>(body) {
+            Ok(b) if b.error_code.is_some() || b.error_msg.is_some() => {
+                (b.error_code.map(as_text), b.error_msg.map(as_text), None)
+            }
+            _ if body.iter().all(u8::is_ascii_whitespace) => (None, None, None),
+            _ => (None, None, Some(snippet(body))),
+        };
+        Error::new(ErrorKind::Api { status, error_code, error_msg, body, request_id, retries: 0 })
+    }
+
+    /// Records how many retries were made before this error was final.
+    pub(crate) fn with_retries(mut self, n: u32) -> Self {
+        match &mut *self.kind {
+            ErrorKind::Api { retries, .. }
+            | ErrorKind::Malformed { retries, .. }
+            | ErrorKind::Transport { retries, .. }
+            | ErrorKind::Timeout { retries, .. } => *retries = n,
+            _ => {}
+        }
+        self.hint = hint_for(&self.kind);
+        self
+    }
+
+    /// Lets the client rewrite text fields (e.g. to redact secrets); the hint is recomputed.
+    pub(crate) fn map_text(mut self, f: impl FnOnce(&mut ErrorKind)) -> Self {
+        f(&mut self.kind);
+        self.hint = hint_for(&self.kind);
+        self
+    }
+
+    /// Whether another attempt may succeed (429, 500/502/503/504, malformed 2xx body,
+    /// transport failures and timeouts).
+    pub(crate) fn is_retryable(&self) -> bool {
+        match &*self.kind {
+            ErrorKind::Api { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
+            ErrorKind::Malformed { .. } | ErrorKind::Transport { .. } | ErrorKind::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The kind of error, for matching.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// Whether the API answered with an HTTP error status.
+    pub fn is_status(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Api { .. })
+    }
+
+    /// The HTTP status of the answer this error came from, if there was one.
+    pub fn status(&self) -> Option<u16> {
+        match &*self.kind {
+            ErrorKind::Api { status, .. } | ErrorKind::Malformed { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The `X-Request-Id` of the failing answer (quote it to Huawei support).
+    pub fn request_id(&self) -> Option<&str> {
+        match &*self.kind {
+            ErrorKind::Api { request_id, .. } | ErrorKind::Malformed { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The Huawei `error_code`, e.g. `APIGW.0301`.
+    pub fn error_code(&self) -> Option<&str> {
+        match &*self.kind {
+            ErrorKind::Api { error_code, .. } => error_code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The Huawei `error_msg`.
+    pub fn error_msg(&self) -> Option<&str> {
+        match &*self.kind {
+            ErrorKind::Api { error_msg, .. } => error_msg.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// How many times the failing request was retried (0 when not applicable).
+    pub fn retries(&self) -> u32 {
+        match &*self.kind {
+            ErrorKind::Api { retries, .. }
+            | ErrorKind::Malformed { retries, .. }
+            | ErrorKind::Transport { retries, .. }
+            | ErrorKind::Timeout { retries, .. } => *retries,
+            _ => 0,
+        }
+    }
+
+    /// What the user should check, when there is something useful to say.
+    pub fn hint(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    /// Whether a single HTTP request timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Timeout { .. })
+    }
+
+    /// Whether the caller cancelled the operation.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Cancelled)
+    }
+
+    /// Whether the pages did not add up to a complete list.
+    pub fn is_incomplete(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Incomplete { .. })
+    }
+
+    /// Whether the error is about the configuration or query (nothing was sent).
+    pub fn is_config(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Config(_))
+    }
+
+    /// Whether the request failed on the way (connection refused/reset, TLS, DNS...).
+    pub fn is_transport(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Transport { .. })
+    }
+}
+
+fn hint_for(kind: &ErrorKind) -> Option<String> {
+    let text = match kind {
+        ErrorKind::Api { status, error_code, retries, .. } => {
+            let code = error_code.as_deref().unwrap_or("");
+            if *status == 401 || code == "APIGW.0301" {
+                HINT_CREDENTIALS
+            } else if *status == 429 || code == "APIGW.0308" {
+                let unit = if *retries == 1 { "retry" } else { "retries" };
+                return Some(format!(
+                    "throttled after {retries} {unit}; lower max_concurrent_requests or set requests_per_second"
+                ));
+            } else if *status == 403 {
+                HINT_PERMISSIONS
+            } else if *status == 404 {
+                HINT_NOT_FOUND
+            } else {
+                return None;
+            }
+        }
+        ErrorKind::Timeout { .. } => {
+            "the HSS endpoint did not answer in time; check the network and proxy settings, or raise the request timeout"
+        }
+        ErrorKind::Transport { .. } => {
+            "check the endpoint or region, the network and proxy settings, and the TLS settings (cacert, insecure)"
+        }
+        ErrorKind::Incomplete { .. } => "the port list kept changing while it was read; try again later",
+        _ => return None,
+    };
+    Some(text.to_owned())
+}
+
+/// `after 1 retry` / `after N retries`.
+fn after_retries(retries: u32) -> String {
+    if retries == 1 { "after 1 retry".to_owned() } else { format!("after {retries} retries") }
+}
+
+/// `, after N retries` when there were retries.
+fn retries_suffix(f: &mut fmt::Formatter<'_>, retries: u32) -> fmt::Result {
+    if retries == 0 { Ok(()) } else { write!(f, ", {}", after_retries(retries)) }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &*self.kind {
+            ErrorKind::Config(msg) => write!(f, "invalid HSS client configuration: {msg}")?,
+            ErrorKind::Api { status, error_code, error_msg, body, request_id, retries } => {
+                write!(f, "HSS API returned HTTP {status}")?;
+                if let Some(reason) = http_reason(*status) {
+                    write!(f, " {reason}")?;
+                }
+                match (error_code, error_msg) {
+                    (Some(c), Some(m)) => write!(f, ": {c}: {m}")?,
+                    (Some(c), None) => write!(f, ": {c}")?,
+                    (None, Some(m)) => write!(f, ": {m}")?,
+                    (None, None) => {}
+                }
+                if let Some(b) = body {
+                    write!(f, "; the body is not the JSON error format: {b:?}")?;
+                }
+                f.write_str(" (")?;
+                match request_id {
+                    Some(id) => write!(f, "request id {id}")?,
+                    None => f.write_str("no request id")?,
+                }
+                retries_suffix(f, *retries)?;
+                f.write_str(")")?;
+            }
+            ErrorKind::Malformed { status, reason, body, request_id, retries } => {
+                write!(
+                    f,
+                    "HSS API returned HTTP {status} with a body that is not the expected JSON ({reason}): {body:?} ("
+                )?;
+                match request_id {
+                    Some(id) => write!(f, "request id {id}")?,
+                    None => f.write_str("no request id")?,
+                }
+                retries_suffix(f, *retries)?;
+                f.write_str(")")?;
+            }
+            ErrorKind::Transport { message, retries } => {
+                write!(f, "HSS API request failed: {message}")?;
+                if *retries > 0 {
+                    write!(f, " ({})", after_retries(*retries))?;
+                }
+            }
+            ErrorKind::Timeout { timeout, retries } => {
+                write!(f, "HSS API request timed out after {:.1}s", timeout.as_secs_f64())?;
+                if *retries > 0 {
+                    write!(f, " ({})", after_retries(*retries))?;
+                }
+            }
+            ErrorKind::Cancelled => f.write_str("HSS API request cancelled")?,
+            ErrorKind::Incomplete { detail, attempts } => write!(
+                f,
+                "HSS port list incomplete after reading it {attempts} {}: {detail}",
+                if *attempts == 1 { "time" } else { "times" }
+            )?,
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "; hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+fn http_reason(status: u16) -> Option<&'static str> {
+    Some(match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        408 => "Request Timeout",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => return None,
+    })
+}
+
+/// The first ~200 bytes of a body, lossy UTF-8, for error messages.
+pub(crate) fn snippet(body: &[u8]) -> String {
+    const MAX: usize = 200;
+    let cut = &body[..body.len().min(MAX)];
+    let mut s = String::from_utf8_lossy(cut).into_owned();
+    if body.len() > MAX {
+        s.push('…');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_huawei_error_body() {
+        let e = Error::from_response(
+            401,
+            br#"{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information"}"#,
+            Some("req-123".into()),
+        );
+        assert!(e.is_status());
+        assert_eq!(e.status(), Some(401));
+        assert_eq!(e.error_code(), Some("APIGW.0301"));
+        assert_eq!(e.error_msg(), Some("Incorrect IAM authentication information"));
+        assert_eq!(e.request_id(), Some("req-123"));
+        assert_eq!(e.hint(), Some(HINT_CREDENTIALS));
+        assert!(!e.is_retryable());
+        let text = e.to_string();
+        for part in ["401", "APIGW.0301", "Incorrect IAM authentication information", "req-123", HINT_CREDENTIALS] {
+            assert!(text.contains(part), "{text:?} lacks {part:?}");
+        }
+    }
+
+    #[test]
+    fn apigw_0301_gets_credentials_hint_even_on_other_status() {
+        let e = Error::from_response(400, br#"{"error_code":"APIGW.0301"}"#, None);
+        assert_eq!(e.hint(), Some(HINT_CREDENTIALS));
+        assert!(e.to_string().contains("no request id"));
+    }
+
+    #[test]
+    fn forbidden_hint() {
+        let e = Error::from_response(403, br#"{"error_code":"HSS.0004","error_msg":"no"}"#, None);
+        assert_eq!(e.hint(), Some(HINT_PERMISSIONS));
+        assert!(e.to_string().contains(HINT_PERMISSIONS));
+    }
+
+    #[test]
+    fn throttled_hint_counts_retries() {
+        let e =
+            Error::from_response(429, br#"{"error_code":"APIGW.0308","error_msg":"slow down"}"#, None).with_retries(5);
+        assert!(e.is_retryable());
+        assert_eq!(
+            e.hint(),
+            Some("throttled after 5 retries; lower max_concurrent_requests or set requests_per_second")
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("throttled after 5 retries; lower max_concurrent_requests or set requests_per_second"),
+            "{text}"
+        );
+        assert_eq!(text.matches("hint:").count(), 1, "{text}");
+        let e = Error::from_response(400, br#"{"error_code":"APIGW.0308"}"#, None).with_retries(1);
+        assert!(e.to_string().contains("throttled after 1 retry;"));
+    }
+
+    #[test]
+    fn non_json_body_is_quoted() {
+        let mut body = b"<html>Bad gateway \xff".to_vec();
+        body.extend(std::iter::repeat_n(b'x', 500));
+        let e = Error::from_response(502, &body, Some("r".into()));
+        assert!(e.is_retryable());
+        let text = e.to_string();
+        assert!(text.contains("<html>Bad gateway \u{fffd}"), "{text}");
+        assert!(text.contains("not the JSON error format"));
+        assert!(text.len() < 400, "{}", text.len());
+        // JSON without the error fields is quoted too.
+        let e = Error::from_response(500, br#"{"message":"x"}"#, None);
+        assert!(e.to_string().contains(r#"{\"message\":\"x\"}"#), "{e}");
+        // Empty body: just the status.
+        let e = Error::from_response(503, b"", None);
+        assert_eq!(e.to_string(), "HSS API returned HTTP 503 Service Unavailable (no request id)");
+    }
+
+    #[test]
+    fn numeric_error_code_is_kept_as_text() {
+        let e = Error::from_response(400, br#"{"error_code":12,"error_msg":"bad"}"#, None);
+        assert_eq!(e.error_code(), Some("12"));
+    }
+
+    #[test]
+    fn other_kinds() {
+        assert!(Error::cancelled().is_cancelled());
+        let e = Error::incomplete("page at offset 400 returned 150 records, expected 200", 3);
+        assert!(e.is_incomplete());
+        assert!(e.to_string().contains("reading it 3 times: page at offset 400"));
+        let e = Error::new(ErrorKind::Timeout { timeout: std::time::Duration::from_secs(30), retries: 0 });
+        assert!(e.is_timeout() && e.is_retryable());
+        assert_eq!(e.to_string(), format!("HSS API request timed out after 30.0s; hint: {}", e.hint().unwrap()));
+        let e = e.with_retries(1);
+        assert!(e.to_string().starts_with("HSS API request timed out after 30.0s (after 1 retry); hint:"), "{e}");
+        let e = Error::new(ErrorKind::Transport { message: "cannot connect".into(), retries: 0 }).with_retries(3);
+        assert!(e.is_transport() && e.is_retryable());
+        assert!(e.to_string().starts_with("HSS API request failed: cannot connect (after 3 retries); hint:"), "{e}");
+        assert!(!Error::config("x").is_retryable());
+    }
+}

@@ -1,0 +1,34 @@
+//! HSS API client: configuration, authentication (token or AK/SK signature), the single request
+//! builder, complete concurrent paging, the single retry loop, provider-wide limits and typed
+//! errors. No Terraform types in here: the data source maps these types to Terraform values.
+//!
+//! Layout:
+//! - [`config`]: [`ClientConfig`] and [`Credentials`] with their defaults;
+//! - [`secret`]: [`Secret`], a string that never prints itself;
+//! - [`sign`]: Huawei `SDK-HMAC-SHA256` signing and RFC 3986 escaping (shared with the simulator);
+//! - `request`: builds one signed request (URL, canonical query, headers, auth);
+//! - `attempt`: one HTTP exchange (limits, signed request, timeout, decoding);
+//! - `retry`: the retry loop, back-off with full jitter, `Retry-After`;
+//! - `limits`: concurrency gate, token bucket and adaptive back-off shared by all clones;
+//! - `paging`: reads every page and checks the result is complete;
+//! - [`model`]: serde types of the API; [`error`]: the [`Error`] type and its hints;
+//! - `client`: [`Client`], tying it together.
+
+mod attempt;
+mod client;
+pub mod config;
+pub mod error;
+mod limits;
+pub mod model;
+mod paging;
+mod request;
+mod retry;
+pub mod secret;
+pub mod sign;
+
+pub use client::{Client, user_agent};
+pub use config::{ClientConfig, Credentials, DEFAULT_CLOUD};
+pub use error::{Error, ErrorKind};
+pub use model::{PortList, PortPage, PortQuery, PortRecord};
+pub use request::{AUTH_TOKEN_HEADER, PROJECT_ID_HEADER, SECURITY_TOKEN_HEADER};
+pub use secret::Secret;

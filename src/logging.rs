@@ -1,0 +1,219 @@
+//! Logging to stderr as JSON lines in the shape Terraform's plugin client re-logs.
+//!
+//! Terraform reads a provider's stderr line by line. A JSON object with string `@level`,
+//! `@message` and `@timestamp` keys is re-logged under the provider's name, other keys becoming
+//! fields; anything else is logged as plain text. `@timestamp` must have exactly six fractional
+//! digits, and all three keys must be strings (Terraform 1.0.3's reader crashes otherwise).
+//! The level comes from `TF_LOG_PROVIDER`, else `TF_LOG`; unset means silent, which keeps
+//! start-up free of any logging work.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+use tracing_subscriber::prelude::*;
+
+/// Installs the stderr JSON logger at the level Terraform asked for, if any.
+pub(crate) fn init() {
+    let provider = std::env::var("TF_LOG_PROVIDER").ok();
+    let core = std::env::var("TF_LOG").ok();
+    let Some(level) = level_from_env(provider.as_deref(), core.as_deref()) else {
+        return;
+    };
+    let filter = tracing_subscriber::filter::LevelFilter::from_level(level);
+    // Ignore the error: a global subscriber already set (tests) keeps working.
+    let _ = tracing_subscriber::registry().with(TerraformJson.with_filter(filter)).try_init();
+}
+
+/// Picks the level: `TF_LOG_PROVIDER` wins over `TF_LOG`; `JSON` and unrecognised non-empty
+/// values mean TRACE (as Terraform itself does); `OFF` or unset means no logging.
+pub(crate) fn level_from_env(provider: Option<&str>, core: Option<&str>) -> Option<Level> {
+    let raw = provider.filter(|v| !v.is_empty()).or(core.filter(|v| !v.is_empty()))?;
+    match raw.trim().to_ascii_uppercase().as_str() {
+        "OFF" => None,
+        "ERROR" => Some(Level::ERROR),
+        "WARN" => Some(Level::WARN),
+        "INFO" => Some(Level::INFO),
+        "DEBUG" => Some(Level::DEBUG),
+        _ => Some(Level::TRACE),
+    }
+}
+
+/// A `tracing` layer that writes one JSON object per event to stderr.
+struct TerraformJson;
+
+impl<S: Subscriber> Layer<S> for TerraformJson {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let line = render(event.metadata().level(), event.metadata().target(), SystemTime::now(), |v| event.record(v));
+        // One write per line so that concurrent events never interleave within a line.
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+}
+
+/// Builds one log line; `record` feeds the event's fields to the visitor.
+fn render(level: &Level, target: &str, now: SystemTime, record: impl FnOnce(&mut JsonFields)) -> String {
+    let mut fields = JsonFields::default();
+    record(&mut fields);
+    let level = match *level {
+        Level::ERROR => "error",
+        Level::WARN => "warn",
+        Level::INFO => "info",
+        Level::DEBUG => "debug",
+        Level::TRACE => "trace",
+    };
+    let module = module_name(target);
+    let mut line = String::with_capacity(128 + fields.rest.len());
+    line.push_str("{\"@level\":\"");
+    line.push_str(level);
+    line.push_str("\",\"@message\":");
+    push_json_string(&mut line, &fields.message);
+    line.push_str(",\"@module\":");
+    push_json_string(&mut line, &module);
+    line.push_str(",\"@timestamp\":\"");
+    line.push_str(&timestamp(now));
+    line.push('"');
+    line.push_str(&fields.rest);
+    line.push_str("}\n");
+    line
+}
+
+/// `hss_provider::hss::paging` becomes `hss.hss.paging`: short, and grep-able in Terraform's log.
+fn module_name(target: &str) -> String {
+    let rest = target.strip_prefix("hss_provider").unwrap_or(target);
+    let rest = rest.trim_start_matches("::");
+    if rest.is_empty() { "hss".to_owned() } else { format!("hss.{}", rest.replace("::", ".")) }
+}
+
+/// Collects an event's message and its other fields, already JSON-encoded.
+#[derive(Default)]
+struct JsonFields {
+    message: String,
+    rest: String,
+}
+
+impl JsonFields {
+    fn push_key(&mut self, field: &Field) {
+        self.rest.push(',');
+        // Field names starting with '@' would shadow Terraform's keys.
+        let name = field.name().trim_start_matches('@');
+        push_json_string(&mut self.rest, name);
+        self.rest.push(':');
+    }
+}
+
+impl Visit for JsonFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            self.push_key(field);
+            push_json_string(&mut self.rest, value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        let text = format!("{value:?}");
+        self.record_str(field, &text);
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.push_key(field);
+        let _ = write!(self.rest, "{value}");
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.push_key(field);
+        let _ = write!(self.rest, "{value}");
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.push_key(field);
+        self.rest.push_str(if value { "true" } else { "false" });
+    }
+
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.push_key(field);
+        if value.is_finite() {
+            let _ = write!(self.rest, "{value}");
+        } else {
+            push_json_string(&mut self.rest, &value.to_string());
+        }
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// `2006-01-02T15:04:05.000000Z`: UTC with exactly six fractional digits.
+fn timestamp(now: SystemTime) -> String {
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let (date, time) = crate::civil::utc(since.as_secs());
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        date.0,
+        date.1,
+        date.2,
+        time.0,
+        time.1,
+        time.2,
+        since.subsec_micros()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn provider_variable_wins_and_json_means_trace() {
+        assert_eq!(level_from_env(Some("debug"), Some("ERROR")), Some(Level::DEBUG));
+        assert_eq!(level_from_env(None, Some("JSON")), Some(Level::TRACE));
+        assert_eq!(level_from_env(Some(""), Some("warn")), Some(Level::WARN));
+        assert_eq!(level_from_env(Some("off"), Some("TRACE")), None);
+        assert_eq!(level_from_env(None, None), None);
+        assert_eq!(level_from_env(None, Some("verbose")), Some(Level::TRACE));
+    }
+
+    #[test]
+    fn line_has_terraform_keys_as_strings() {
+        let when = UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456);
+        let line = render(&Level::INFO, "hss_provider::hss::paging", when, |v| {
+            v.message.push_str("read \"done\"\n");
+            v.rest.push_str(",\"pages\":3");
+        });
+        assert_eq!(
+            line,
+            "{\"@level\":\"info\",\"@message\":\"read \\\"done\\\"\\n\",\"@module\":\"hss.hss.paging\",\
+             \"@timestamp\":\"2023-11-14T22:13:20.123456Z\",\"pages\":3}\n"
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
+        assert!(parsed["@timestamp"].is_string());
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let mut s = String::new();
+        push_json_string(&mut s, "a\u{1}b");
+        assert_eq!(s, "\"a\\u0001b\"");
+    }
+}

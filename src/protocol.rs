@@ -1,0 +1,358 @@
+//! The tfplugin6 `Provider` service: decodes each request, calls the provider or data source,
+//! and encodes the answer. The only module that knows the generated protocol types.
+//!
+//! Every failure reaches Terraform as a diagnostic, never as a gRPC error status: Terraform
+//! shows a status as a bare "Plugin error" with no context. Features we do not offer
+//! (resources, functions, state stores, ...) answer with an error diagnostic that names them.
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::Stream;
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::data_sources;
+use crate::diagnostics::{Diagnostic, Severity};
+use crate::proto::tfplugin6 as pb;
+use crate::provider::HssProvider;
+use crate::value::{self, AttributePath, PathStep, Type, Value};
+
+/// The gRPC face of [`HssProvider`].
+#[derive(Default, Clone)]
+pub struct ProviderService {
+    provider: Arc<HssProvider>,
+}
+
+impl ProviderService {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send>>;
+
+fn to_proto(diag: &Diagnostic) -> pb::Diagnostic {
+    let severity = match diag.severity {
+        Severity::Error => pb::diagnostic::Severity::Error,
+        Severity::Warning => pb::diagnostic::Severity::Warning,
+    };
+    pb::Diagnostic {
+        severity: severity as i32,
+        summary: diag.summary.clone(),
+        detail: diag.detail.clone(),
+        attribute: diag.path.as_ref().filter(|p| !p.is_root()).map(path_to_proto),
+    }
+}
+
+fn path_to_proto(path: &AttributePath) -> pb::AttributePath {
+    use pb::attribute_path::{Step, step::Selector};
+    let steps = path
+        .steps
+        .iter()
+        .map(|step| Step {
+            selector: Some(match step {
+                PathStep::Attribute(name) => Selector::AttributeName(name.clone()),
+                PathStep::ElementKeyString(key) => Selector::ElementKeyString(key.clone()),
+                PathStep::ElementKeyInt(index) => Selector::ElementKeyInt(*index),
+            }),
+        })
+        .collect();
+    pb::AttributePath { steps }
+}
+
+fn diagnostics(diags: &[Diagnostic]) -> Vec<pb::Diagnostic> {
+    diags.iter().map(to_proto).collect()
+}
+
+/// Decodes a config value sent by Terraform: msgpack normally, JSON in some requests.
+fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
+    let result = match value {
+        Some(v) if !v.msgpack.is_empty() => value::decode_msgpack(&v.msgpack, ty),
+        Some(v) if !v.json.is_empty() => value::decode_json(&v.json, ty),
+        _ => return Ok(Value::Null),
+    };
+    result.map_err(|err| {
+        let diag = Diagnostic::error(format!("Cannot decode the {what}"), err.to_string());
+        if err.path.is_root() { diag } else { diag.at(err.path.clone()) }
+    })
+}
+
+fn encode(value: &Value, ty: &Type) -> Result<pb::DynamicValue, Diagnostic> {
+    let msgpack = value::encode_msgpack(value, ty)
+        .map_err(|err| Diagnostic::error("Cannot encode the result", err.to_string()))?;
+    Ok(pb::DynamicValue { msgpack, json: Vec::new() })
+}
+
+fn capabilities() -> pb::ServerCapabilities {
+    pb::ServerCapabilities {
+        // The schema never changes within a release, so Terraform >= 1.6 may cache it and skip
+        // GetProviderSchema in the later processes of a run.
+        get_provider_schema_optional: true,
+        ..Default::default()
+    }
+}
+
+fn unsupported(kind: &str, name: &str) -> Vec<pb::Diagnostic> {
+    let what = if name.is_empty() { kind.to_owned() } else { format!("{kind} {name:?}") };
+    diagnostics(&[Diagnostic::error(
+        format!("Unsupported {kind}"),
+        format!(
+            "{what} is not supported by this provider: terraform-provider-hss only serves the data source hss_host_ports."
+        ),
+    )])
+}
+
+/// Logs how long one call took; the benchmark reads these lines for the provider's share.
+fn finished(rpc: &'static str, started: Instant) {
+    tracing::debug!(rpc, elapsed_us = started.elapsed().as_micros() as u64, "rpc finished");
+}
+
+/// Writes the `impl Provider`, adding one method per unsupported unary RPC. `async_trait` has to
+/// see the generated methods, so the whole impl block is produced by the macro.
+macro_rules! provider_service {
+    (
+        unsupported { $( $method:ident($module:ident, $kind:literal, $name:ident); )* }
+        $($supported:tt)*
+    ) => {
+        #[tonic::async_trait]
+        impl pb::provider_server::Provider for ProviderService {
+            $(
+                #[allow(clippy::needless_update)] // some responses have no field besides diagnostics
+                async fn $method(
+                    &self,
+                    request: Request<pb::$module::Request>,
+                ) -> Result<Response<pb::$module::Response>, Status> {
+                    let name = request.into_inner().$name;
+                    Ok(Response::new(pb::$module::Response {
+                        diagnostics: unsupported($kind, &name),
+                        ..Default::default()
+                    }))
+                }
+            )*
+            $($supported)*
+        }
+    };
+}
+
+provider_service! {
+    unsupported {
+        validate_resource_config(validate_resource_config, "resource type", type_name);
+        upgrade_resource_state(upgrade_resource_state, "resource type", type_name);
+        upgrade_resource_identity(upgrade_resource_identity, "resource type", type_name);
+        read_resource(read_resource, "resource type", type_name);
+        plan_resource_change(plan_resource_change, "resource type", type_name);
+        apply_resource_change(apply_resource_change, "resource type", type_name);
+        import_resource_state(import_resource_state, "resource type", type_name);
+        move_resource_state(move_resource_state, "resource type", target_type_name);
+        generate_resource_config(generate_resource_config, "resource type", type_name);
+        validate_ephemeral_resource_config(validate_ephemeral_resource_config, "ephemeral resource type", type_name);
+        open_ephemeral_resource(open_ephemeral_resource, "ephemeral resource type", type_name);
+        renew_ephemeral_resource(renew_ephemeral_resource, "ephemeral resource type", type_name);
+        close_ephemeral_resource(close_ephemeral_resource, "ephemeral resource type", type_name);
+        validate_list_resource_config(validate_list_resource_config, "list resource type", type_name);
+        validate_state_store_config(validate_state_store, "state store", type_name);
+        configure_state_store(configure_state_store, "state store", type_name);
+        lock_state(lock_state, "state store", type_name);
+        unlock_state(unlock_state, "state store", type_name);
+        get_states(get_states, "state store", type_name);
+        delete_state(delete_state, "state store", type_name);
+        plan_action(plan_action, "action type", action_type);
+        validate_action_config(validate_action_config, "action type", type_name);
+    }
+
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        let data_sources = data_sources::schemas()
+            .into_iter()
+            .map(|(name, _)| pb::get_metadata::DataSourceMetadata { type_name: name.to_owned() })
+            .collect();
+        Ok(Response::new(pb::get_metadata::Response {
+            server_capabilities: Some(capabilities()),
+            data_sources,
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        let started = Instant::now();
+        let data_source_schemas: HashMap<String, pb::Schema> =
+            data_sources::schemas().into_iter().map(|(name, schema)| (name.to_owned(), schema.to_proto())).collect();
+        let response = pb::get_provider_schema::Response {
+            provider: Some(crate::provider::config::schema().to_proto()),
+            data_source_schemas,
+            server_capabilities: Some(capabilities()),
+            ..Default::default()
+        };
+        finished("GetProviderSchema", started);
+        Ok(Response::new(response))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let request = request.into_inner();
+        let ty = crate::provider::config::schema().object_type();
+        let diags = match decode(request.config.as_ref(), &ty, "provider configuration") {
+            Ok(config) => self.provider.validate(&config),
+            Err(diag) => vec![diag],
+        };
+        Ok(Response::new(pb::validate_provider_config::Response { diagnostics: diagnostics(&diags) }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let started = Instant::now();
+        let request = request.into_inner();
+        let ty = crate::provider::config::schema().object_type();
+        let version = Some(request.terraform_version).filter(|v| !v.is_empty());
+        let diags = match decode(request.config.as_ref(), &ty, "provider configuration") {
+            Ok(config) => self.provider.configure(&config, version),
+            Err(diag) => vec![diag],
+        };
+        finished("ConfigureProvider", started);
+        Ok(Response::new(pb::configure_provider::Response { diagnostics: diagnostics(&diags) }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let request = request.into_inner();
+        let diags = match data_sources::schema(&request.type_name) {
+            None => data_sources::validate(&request.type_name, &Value::Null),
+            Some(schema) => match decode(request.config.as_ref(), &schema.object_type(), "data source configuration") {
+                Ok(config) => data_sources::validate(&request.type_name, &config),
+                Err(diag) => vec![diag],
+            },
+        };
+        Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics(&diags) }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let started = Instant::now();
+        let request = request.into_inner();
+        let result = self.read(&request).await;
+        finished("ReadDataSource", started);
+        Ok(Response::new(match result {
+            Ok(state) => pb::read_data_source::Response { state: Some(state), ..Default::default() },
+            Err(diags) => pb::read_data_source::Response { diagnostics: diagnostics(&diags), ..Default::default() },
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        tracing::debug!("StopProvider: cancelling reads in flight");
+        self.provider.stop();
+        Ok(Response::new(pb::stop_provider::Response { error: String::new() }))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        // No resources, so no identities: an empty answer is the truthful one.
+        Ok(Response::new(pb::get_resource_identity_schemas::Response::default()))
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(pb::get_functions::Response::default()))
+    }
+
+    async fn call_function(
+        &self,
+        request: Request<pb::call_function::Request>,
+    ) -> Result<Response<pb::call_function::Response>, Status> {
+        let name = request.into_inner().name;
+        Ok(Response::new(pb::call_function::Response {
+            result: None,
+            error: Some(pb::FunctionError {
+                text: format!("function {name:?} is not supported by this provider, which offers no functions"),
+                function_argument: None,
+            }),
+        }))
+    }
+
+    type ListResourceStream = BoxStream<pb::list_resource::Event>;
+
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<Self::ListResourceStream>, Status> {
+        let event = pb::list_resource::Event {
+            diagnostic: unsupported("list resource type", &request.into_inner().type_name),
+            ..Default::default()
+        };
+        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(event)]))))
+    }
+
+    type ReadStateBytesStream = BoxStream<pb::read_state_bytes::Response>;
+
+    async fn read_state_bytes(
+        &self,
+        request: Request<pb::read_state_bytes::Request>,
+    ) -> Result<Response<Self::ReadStateBytesStream>, Status> {
+        let chunk = pb::read_state_bytes::Response {
+            diagnostics: unsupported("state store", &request.into_inner().type_name),
+            ..Default::default()
+        };
+        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(chunk)]))))
+    }
+
+    async fn write_state_bytes(
+        &self,
+        _request: Request<Streaming<pb::write_state_bytes::RequestChunk>>,
+    ) -> Result<Response<pb::write_state_bytes::Response>, Status> {
+        Ok(Response::new(pb::write_state_bytes::Response { diagnostics: unsupported("state store", "") }))
+    }
+
+    type InvokeActionStream = BoxStream<pb::invoke_action::Event>;
+
+    async fn invoke_action(
+        &self,
+        request: Request<pb::invoke_action::Request>,
+    ) -> Result<Response<Self::InvokeActionStream>, Status> {
+        use pb::invoke_action::event::{Completed, Type as EventType};
+        let event = pb::invoke_action::Event {
+            r#type: Some(EventType::Completed(Completed {
+                diagnostics: unsupported("action type", &request.into_inner().action_type),
+            })),
+        };
+        Ok(Response::new(Box::pin(futures_util::stream::iter([Ok(event)]))))
+    }
+}
+
+impl ProviderService {
+    async fn read(&self, request: &pb::read_data_source::Request) -> Result<pb::DynamicValue, Vec<Diagnostic>> {
+        let schema = data_sources::schema(&request.type_name)
+            .ok_or_else(|| data_sources::validate(&request.type_name, &Value::Null))?;
+        let ty = schema.object_type();
+        let config = decode(request.config.as_ref(), &ty, "data source configuration").map_err(|d| vec![d])?;
+        if !config.is_wholly_known() {
+            return Err(vec![Diagnostic::error(
+                "Configuration not known yet",
+                "Some arguments of this data source are only known after apply, so it cannot be read yet.",
+            )]);
+        }
+        let ctx = self.provider.read_context().map_err(|d| vec![d])?;
+        let state = data_sources::read(&request.type_name, &ctx, &config).await?;
+        encode(&state, &ty).map_err(|d| vec![d])
+    }
+}

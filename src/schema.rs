@@ -1,0 +1,81 @@
+//! The schema model our provider and data source declare, and its tfplugin6 form.
+//!
+//! Only flat attributes are modelled: the provider block and `hss_host_ports` need nothing else,
+//! and list-of-object results use a plain `type` (not `nested_type`) so that Terraform 1.0.3,
+//! which had crash bugs with nested attributes, stays safe.
+
+use std::collections::BTreeMap;
+
+use crate::proto::tfplugin6 as pb;
+use crate::value::Type;
+
+/// How an attribute is set: by the user (required/optional) or by the provider (computed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Required,
+    Optional,
+    Computed,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Attribute {
+    pub(crate) name: &'static str,
+    pub(crate) ty: Type,
+    pub(crate) mode: Mode,
+    pub(crate) sensitive: bool,
+    /// Markdown; shown in the registry docs and by language servers.
+    pub(crate) description: String,
+}
+
+impl Attribute {
+    pub(crate) fn new(name: &'static str, ty: Type, mode: Mode, description: impl Into<String>) -> Self {
+        Attribute { name, ty, mode, sensitive: false, description: description.into() }
+    }
+
+    pub(crate) fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Schema {
+    pub(crate) version: i64,
+    pub(crate) description: String,
+    pub(crate) attributes: Vec<Attribute>,
+}
+
+impl Schema {
+    /// The object type of a value of this block, used to decode config and encode state.
+    pub(crate) fn object_type(&self) -> Type {
+        Type::Object(self.attributes.iter().map(|a| (a.name.to_owned(), a.ty.clone())).collect::<BTreeMap<_, _>>())
+    }
+
+    pub(crate) fn to_proto(&self) -> pb::Schema {
+        let attributes = self
+            .attributes
+            .iter()
+            .map(|a| pb::schema::Attribute {
+                name: a.name.to_owned(),
+                r#type: a.ty.to_json(),
+                description: a.description.clone(),
+                description_kind: pb::StringKind::Markdown as i32,
+                required: a.mode == Mode::Required,
+                optional: a.mode == Mode::Optional,
+                computed: a.mode == Mode::Computed,
+                sensitive: a.sensitive,
+                ..Default::default()
+            })
+            .collect();
+        pb::Schema {
+            version: self.version,
+            block: Some(pb::schema::Block {
+                version: self.version,
+                attributes,
+                description: self.description.clone(),
+                description_kind: pb::StringKind::Markdown as i32,
+                ..Default::default()
+            }),
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! The hyper HTTP/1.1 service: connection handling, routing, authentication, validation,
+//! fault injection, paging and the `/_sim/*` control paths.
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde::Serialize;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+
+use super::auth::{self, AUTH_ERROR_CODE, AuthConfig, RequestParts};
+use super::config::{Drift, Faults};
+use super::data::{PortRecord, Store};
+use super::faults::{Outcome, PageFault, SALT_SHORT_LEN, decide, mix};
+use super::stats::Recorder;
+use super::validate::{INVALID_PARAM_CODE, parse_pairs, percent_decode, validate};
+
+/// State shared by all connections and the [`super::SimHandle`].
+pub(crate) struct Shared {
+    pub project_id: String,
+    pub seed: u64,
+    pub auth: AuthConfig,
+    pub faults: Mutex<Faults>,
+    pub store: Mutex<Store>,
+    pub rec: Mutex<Recorder>,
+    /// Counts every request (API and control) for `X-Request-Id`.
+    pub request_ids: AtomicU64,
+    /// Counts fault-eligible requests (those that passed auth and validation).
+    pub fault_seq: AtomicU64,
+}
+
+/// Locks a mutex, ignoring poisoning (the data stays consistent: no panics while locked).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+type Body = Full<Bytes>;
+
+const JSON: &str = "application/json;charset=UTF-8";
+
+/// Accepts connections until the task is aborted; aborting it also aborts the connections.
+pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    let mut conns = JoinSet::new();
+    loop {
+        while conns.try_join_next().is_some() {}
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                conns.spawn(serve_conn(stream, shared.clone()));
+            }
+            Err(e) => {
+                tracing::warn!(target: "hss_sim", "accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+}
+
+async fn serve_conn(stream: TcpStream, shared: Arc<Shared>) {
+    let drop_now = Arc::new(Notify::new());
+    let svc = {
+        let drop_now = drop_now.clone();
+        service_fn(move |req| handle(shared.clone(), drop_now.clone(), req))
+    };
+    let conn =
+        http1::Builder::new().timer(TokioTimer::new()).keep_alive(true).serve_connection(TokioIo::new(stream), svc);
+    tokio::select! {
+        r = conn => {
+            if let Err(e) = r {
+                tracing::debug!(target: "hss_sim", "connection error: {e}");
+            }
+        }
+        // Dropping the connection closes the socket without writing any response.
+        _ = drop_now.notified() => {}
+    }
+}
+
+/// Decrements `in_flight` even when the request future is dropped.
+struct InFlight<'a>(&'a Shared);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        lock(&self.0.rec).end();
+    }
+}
+
+async fn handle(
+    shared: Arc<Shared>,
+    drop_now: Arc<Notify>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let n = shared.request_ids.fetch_add(1, Ordering::Relaxed) + 1;
+    let request_id = format!("{:016x}{:016x}", mix(shared.seed, n, 0x1d), n);
+    let path = req.uri().path().to_string();
+    let raw_query = req.uri().query().unwrap_or("").to_string();
+    let mut resp = if let Some(what) = path.strip_prefix("/_sim/") {
+        control(&shared, req.method(), what)
+    } else {
+        let started = Instant::now();
+        lock(&shared.rec).begin(&raw_query);
+        let _in_flight = InFlight(&shared);
+        let latency = lock(&shared.faults).latency;
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let resp = api(&shared, &drop_now, &req, &path, &raw_query).await;
+        lock(&shared.rec).status(resp.status().as_u16());
+        tracing::info!(
+            target: "hss_sim",
+            "{} {}{}{} -> {} ({} ms)",
+            req.method(),
+            path,
+            if raw_query.is_empty() { "" } else { "?" },
+            raw_query,
+            resp.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+        resp
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    Ok(resp)
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut resp = Response::new(Full::new(Bytes::from(body)));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+    resp
+}
+
+fn error(status: StatusCode, code: &str, msg: &str) -> Response<Body> {
+    let body = serde_json::json!({ "error_code": code, "error_msg": msg });
+    json_response(status, body.to_string().into_bytes())
+}
+
+fn not_found() -> Response<Body> {
+    error(StatusCode::NOT_FOUND, "APIGW.0101", "The API does not exist or has not been published in the environment")
+}
+
+fn control(shared: &Shared, method: &Method, what: &str) -> Response<Body> {
+    if method != Method::GET {
+        return not_found();
+    }
+    let body = match what {
+        "stats" => serde_json::to_vec(&lock(&shared.rec).stats),
+        "queries" => serde_json::to_vec(&lock(&shared.rec).queries),
+        _ => return not_found(),
+    };
+    match body {
+        Ok(b) => json_response(StatusCode::OK, b),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "HSS.0500", "serialization failed"),
+    }
+}
+
+/// `/v5/{project_id}/asset/ports` -> the raw project segment.
+fn route(path: &str) -> Option<&str> {
+    let project = path.strip_prefix("/v5/")?.strip_suffix("/asset/ports")?;
+    (!project.is_empty() && !project.contains('/')).then_some(project)
+}
+
+#[derive(Serialize)]
+struct Page<'a> {
+    data_list: &'a [&'a PortRecord],
+    total_num: usize,
+}
+
+async fn api(
+    shared: &Shared,
+    drop_now: &Notify,
+    req: &Request<Incoming>,
+    path: &str,
+    raw_query: &str,
+) -> Response<Body> {
+    // 1. Routing.
+    let Some(project) = route(path) else {
+        return not_found();
+    };
+    if req.method() != Method::GET {
+        return not_found();
+    }
+    // 2. Authentication.
+    let parts = RequestParts { method: req.method().as_str(), raw_path: path, raw_query, headers: req.headers() };
+    if let Err(e) = auth::check(&shared.auth, &parts, SystemTime::now()) {
+        return error(StatusCode::UNAUTHORIZED, AUTH_ERROR_CODE, &e.to_string());
+    }
+    // 3. Project.
+    if percent_decode(project) != shared.project_id {
+        return error(
+            StatusCode::FORBIDDEN,
+            "HSS.1003",
+            "The project ID in the URI does not match the project of the credential",
+        );
+    }
+    // 4. Validation.
+    let q = match validate(&parse_pairs(raw_query)) {
+        Ok(q) => q,
+        Err(e) => return error(StatusCode::BAD_REQUEST, INVALID_PARAM_CODE, &e.to_string()),
+    };
+    // 5. Faults.
+    let n = shared.fault_seq.fetch_add(1, Ordering::Relaxed);
+    let faults = lock(&shared.faults).clone();
+    let seed = shared.seed;
+    let decision = decide(&faults, seed, n);
+    match decision.outcome {
+        Outcome::Drop => {
+            lock(&shared.rec).fault();
+            tracing::info!(target: "hss_sim", "GET {path}?{raw_query} -> connection dropped");
+            drop_now.notify_one();
+            return std::future::pending().await;
+        }
+        Outcome::Throttle => {
+            lock(&shared.rec).fault();
+            let mut resp =
+                error(StatusCode::TOO_MANY_REQUESTS, "APIGW.0308", "The throttling threshold has been reached");
+            if let Some(secs) = faults.retry_after_secs {
+                resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+            }
+            return resp;
+        }
+        Outcome::ServerError(code) => {
+            lock(&shared.rec).fault();
+            let (status, err_code, msg) = match code {
+                502 => (StatusCode::BAD_GATEWAY, "APIGW.0502", "Bad gateway"),
+                503 => (StatusCode::SERVICE_UNAVAILABLE, "APIGW.0503", "Service unavailable"),
+                504 => (StatusCode::GATEWAY_TIMEOUT, "APIGW.0504", "Gateway timeout"),
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, "HSS.0500", "Internal server error"),
+            };
+            return error(status, err_code, msg);
+        }
+        Outcome::Normal | Outcome::Malformed => {}
+    }
+    // 6. Data.
+    let mut injected = 0u64;
+    let body = {
+        let mut store = lock(&shared.store);
+        if faults.drift == Drift::Always && store.drift_always(seed, &q.host_id, n) {
+            injected += 1;
+        }
+        let selected = store.select(&q);
+        let total = selected.len();
+        let mut start = q.offset.min(total);
+        let mut end = q.offset.saturating_add(q.limit).min(total);
+        match decision.page {
+            PageFault::Repeat => {
+                let other = if q.offset >= q.limit {
+                    Some(q.offset - q.limit)
+                } else if q.offset + q.limit < total {
+                    Some(q.offset + q.limit)
+                } else {
+                    None
+                };
+                if let Some(o) = other {
+                    start = o.min(total);
+                    end = (o + q.limit).min(total);
+                    injected += 1;
+                }
+            }
+            PageFault::Short if end > start => {
+                end = start + (mix(seed, n, SALT_SHORT_LEN) % (end - start) as u64) as usize;
+                injected += 1;
+            }
+            PageFault::Short | PageFault::None => {}
+        }
+        let page = selected.get(start..end).unwrap_or_default();
+        let body = serde_json::to_vec(&Page { data_list: page, total_num: total });
+        if faults.drift == Drift::Once
+            && q.offset == 0
+            && decision.outcome == Outcome::Normal
+            && store.drift_once(seed, &q.host_id)
+        {
+            injected += 1;
+        }
+        body
+    };
+    let mut body = match body {
+        Ok(b) => b,
+        Err(_) => {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "HSS.0500", "serialization failed");
+        }
+    };
+    if decision.outcome == Outcome::Malformed {
+        body.truncate(body.len() / 2);
+        injected += 1;
+    }
+    if injected > 0 {
+        let mut rec = lock(&shared.rec);
+        for _ in 0..injected {
+            rec.fault();
+        }
+    }
+    json_response(StatusCode::OK, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routing() {
+        assert_eq!(route("/v5/p/asset/ports"), Some("p"));
+        assert_eq!(route("/v5//asset/ports"), None);
+        assert_eq!(route("/v5/a/b/asset/ports"), None);
+        assert_eq!(route("/v5/p/asset/ports/"), None);
+        assert_eq!(route("/v3/p/asset/ports"), None);
+    }
+}

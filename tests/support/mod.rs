@@ -1,0 +1,7 @@
+//! Shared test support: starting the provider the way Terraform does, gRPC clients over (m)TLS,
+//! the simulator, and the real Terraform CLI.
+#![allow(dead_code)]
+
+pub mod plugin;
+pub mod sim;
+pub mod terraform;

@@ -1,0 +1,138 @@
+//! Runs the real Terraform CLI against the built provider: installs Terraform 1.0.3 (once),
+//! finds any other `terraform` on PATH, and runs commands in a scratch directory with our own
+//! CLI configuration (`dev_overrides` pointing at the binary cargo built for these tests).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// One Terraform binary and its version.
+#[derive(Clone, Debug)]
+pub struct Terraform {
+    pub path: PathBuf,
+    pub version: String,
+}
+
+/// Every Terraform to test against: 1.0.3, installed by the project itself (never skipped),
+/// then whatever `terraform` is on PATH when it is another version.
+pub fn versions() -> &'static [Terraform] {
+    static VERSIONS: OnceLock<Vec<Terraform>> = OnceLock::new();
+    VERSIONS.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new("bash")
+            .arg(root.join("scripts/install-terraform.sh"))
+            .output()
+            .expect("run scripts/install-terraform.sh");
+        assert!(out.status.success(), "installing Terraform 1.0.3 failed: {}", String::from_utf8_lossy(&out.stderr));
+        let installed = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        let mut found = vec![probe(&installed).expect("Terraform 1.0.3 runs")];
+        if let Some(on_path) = which("terraform").and_then(|p| probe(&p))
+            && found.iter().all(|t| t.version != on_path.version)
+        {
+            found.push(on_path);
+        }
+        eprintln!("terraform versions under test: {:?}", found.iter().map(|t| &t.version).collect::<Vec<_>>());
+        found
+    })
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|dir| Path::new(dir).join(name)).find(|p| p.is_file())
+}
+
+fn probe(path: &Path) -> Option<Terraform> {
+    let out = Command::new(path).args(["version", "-json"]).env("CHECKPOINT_DISABLE", "1").output().ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let version = json["terraform_version"].as_str()?.to_owned();
+    Some(Terraform { path: path.to_owned(), version })
+}
+
+/// A scratch working directory with its own CLI configuration.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    pub terraform: Terraform,
+    cli_config: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Workspace {
+    /// A workspace holding `main.tf`, with `dev_overrides` for `local/hss`.
+    pub fn new(terraform: &Terraform, main_tf: &str) -> Workspace {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let provider_dir = Path::new(env!("CARGO_BIN_EXE_terraform-provider-hss")).parent().expect("bin dir");
+        let cli_config = dir.path().join("terraformrc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  dev_overrides {{\n    \"local/hss\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+                provider_dir.display()
+            ),
+        )
+        .expect("write CLI config");
+        std::fs::write(dir.path().join("main.tf"), main_tf).expect("write main.tf");
+        Workspace { dir, terraform: terraform.clone(), cli_config, env: Vec::new() }
+    }
+
+    /// Adds an environment variable for every command run here.
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn write(&self, name: &str, contents: &str) {
+        std::fs::write(self.dir.path().join(name), contents).expect("write file");
+    }
+
+    /// Runs `terraform ARGS` here with a clean, controlled environment.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(&self.terraform.path);
+        cmd.args(args).current_dir(self.dir.path()).env_clear();
+        for key in ["PATH", "HOME", "TMPDIR", "USER"] {
+            if let Some(v) = std::env::var_os(key) {
+                cmd.env(key, v);
+            }
+        }
+        cmd.env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("TF_INPUT", "0")
+            .env("CHECKPOINT_DISABLE", "1");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("run terraform")
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "terraform {} ({}) failed:\n{}\n{}",
+            args.join(" "),
+            self.terraform.version,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs a command that must fail; returns stdout and stderr together.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            !out.status.success(),
+            "terraform {} ({}) should fail:\n{text}",
+            args.join(" "),
+            self.terraform.version
+        );
+        text
+    }
+
+    /// `terraform apply -auto-approve`, then `terraform output -json`.
+    pub fn apply_outputs(&self) -> serde_json::Value {
+        self.ok(&["apply", "-auto-approve", "-no-color"]);
+        let out = self.ok(&["output", "-json"]);
+        serde_json::from_str(&out).expect("output -json")
+    }
+}
