@@ -6,6 +6,8 @@ mod data_sources;
 mod diagnostics;
 #[doc(hidden)]
 pub mod docs;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hss;
 mod logging;
 pub mod plugin;

@@ -3,7 +3,6 @@
 
 use hss_provider::value::*;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 fn num(s: &str) -> Value {
     Value::Number(Number::parse(s).unwrap())
@@ -479,7 +478,7 @@ fn random_garbage_never_panics() {
 }
 
 #[test]
-fn encoding_a_large_list_is_fast() {
+fn a_large_list_round_trips() {
     let attrs = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
     let ty = Type::list(Type::object(
         attrs.iter().enumerate().map(|(i, a)| (*a, if i % 3 == 0 { Type::Number } else { Type::String })),
@@ -495,11 +494,9 @@ fn encoding_a_large_list_is_fast() {
             })
             .collect(),
     );
-    let start = Instant::now();
+    // Speed is measured by `cargo bench --bench codec`, not asserted here.
     let bytes = encode_msgpack(&v, &ty).unwrap();
-    let took = start.elapsed();
     assert_eq!(&bytes[..3], [0xdc, 0x27, 0x10]);
-    assert!(took < Duration::from_secs(2), "encoding took {took:?}");
     let back = decode_msgpack(&bytes, &ty).unwrap();
     assert_eq!(back.as_elements().map(<[Value]>::len), Some(10_000));
     assert_eq!(back, v);

@@ -2,6 +2,7 @@
 //! the simulator, and the real Terraform CLI.
 #![allow(dead_code)]
 
+pub mod grpc;
 pub mod plugin;
 pub mod sim;
 pub mod terraform;

@@ -10,8 +10,16 @@ pub const SECRET_KEY: &str = "test-secret-key-7c1e5b";
 
 pub struct Sim {
     pub handle: SimHandle,
-    // Declared last: dropped after the handle, which stops the server.
-    _runtime: tokio::runtime::Runtime,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        // Without waiting: a runtime may not block while being dropped inside an async test.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl Sim {
@@ -20,7 +28,13 @@ impl Sim {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
         let handle = runtime.block_on(Simulator::start(cfg)).expect("simulator starts");
-        Sim { handle, _runtime: runtime }
+        Sim { handle, runtime: Some(runtime) }
+    }
+
+    /// Starts inside an async test: the simulator still gets its own runtime, so that blocking
+    /// calls in the test cannot stall it.
+    pub async fn start_async(cfg: SimConfig) -> Sim {
+        tokio::task::spawn_blocking(move || Sim::start(cfg)).await.expect("simulator thread")
     }
 
     /// The default test configuration with `hosts` generated.

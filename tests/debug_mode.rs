@@ -1,0 +1,96 @@
+//! Debug (reattach) mode: `terraform-provider-hss --debug` serves on its own, prints the
+//! `TF_REATTACH_PROVIDERS` value, and real Terraform uses that process, command after command.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use support::sim::{self, Sim};
+use support::terraform::{self, Workspace};
+
+struct DebugProvider {
+    child: Child,
+    reattach: String,
+}
+
+impl DebugProvider {
+    /// Starts `--debug` with `env`: in debug mode the provider reads the environment of its own
+    /// process, not Terraform's.
+    fn start(env: &[(&str, &str)]) -> DebugProvider {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-hss"))
+            .arg("--debug")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start --debug");
+        let stdout = child.stdout.take().expect("stdout");
+        let reattach = BufReader::new(stdout)
+            .lines()
+            .take(20)
+            .map_while(Result::ok)
+            .find_map(|line| {
+                let rest = line.trim().strip_prefix("export TF_REATTACH_PROVIDERS='")?;
+                Some(rest.trim_end_matches('\'').to_owned())
+            })
+            .expect("an export line");
+        DebugProvider { child, reattach }
+    }
+}
+
+impl Drop for DebugProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn reattach_value_is_what_terraform_expects() {
+    let provider = DebugProvider::start(&[]);
+    let json: serde_json::Value = serde_json::from_str(&provider.reattach).expect("JSON");
+    let entry = &json["registry.terraform.io/local/hss"];
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(entry["Test"], true);
+    assert_eq!(entry["Pid"], provider.child.id());
+    assert_eq!(entry["Addr"]["Network"], "unix");
+}
+
+#[test]
+fn terraform_reuses_the_debug_process_across_commands_and_ctrl_c_stops_it() {
+    let sim = Sim::start(Sim::config(&[]));
+    let url = sim.url();
+    let mut provider = DebugProvider::start(&[
+        ("HW_HSS_ENDPOINT", &url),
+        ("HW_PROJECT_ID", sim::PROJECT),
+        ("HW_AUTH_TOKEN", sim::TOKEN),
+    ]);
+    let main_tf = r#"
+terraform {
+  required_providers {
+    hss = { source = "local/hss" }
+  }
+}
+provider "hss" {}
+data "hss_host_ports" "h" {
+  host_id = "dd91cd32-a238-4c0e-bc01-3b11653714ac"
+}
+output "n" { value = data.hss_host_ports.h.total_num }
+"#;
+    for tf in terraform::versions() {
+        let ws = Workspace::new(tf, main_tf).env("TF_REATTACH_PROVIDERS", &provider.reattach);
+        let out = ws.apply_outputs();
+        assert_eq!(out["n"]["value"], 2, "{}", tf.version);
+        assert!(provider.child.try_wait().expect("status").is_none(), "still serving after {}", tf.version);
+    }
+    let pid = provider.child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().expect("kill").success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(2);
+    while provider.child.try_wait().expect("status").is_none() {
+        assert!(std::time::Instant::now() < deadline, "Ctrl-C must stop a debug-mode provider");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,216 @@
+//! The whole tfplugin6 conversation a data-source read takes, over mTLS with the built binary:
+//! GetProviderSchema -> ValidateProviderConfig -> ConfigureProvider -> ValidateDataResourceConfig
+//! -> ReadDataSource -> Shutdown; plus what happens with unknown values and unsupported calls.
+
+mod support;
+
+use std::time::Duration;
+
+use hss_provider::proto::plugin::{Empty, grpc_controller_client::GrpcControllerClient};
+use hss_provider::value::{Number, Value};
+use support::grpc::{Session, config, s};
+use support::plugin::{ClientAuth, Identity, PluginProcess, pb};
+use support::sim::{self, Sim};
+
+const REFERENCE_HOST: &str = "dd91cd32-a238-4c0e-bc01-3b11653714ac";
+
+fn paths(diags: &[pb::Diagnostic]) -> Vec<String> {
+    use pb::attribute_path::step::Selector;
+    diags
+        .iter()
+        .map(|d| {
+            d.attribute
+                .as_ref()
+                .map(|p| {
+                    p.steps
+                        .iter()
+                        .filter_map(|s| match &s.selector {
+                            Some(Selector::AttributeName(n)) => Some(n.clone()),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                        .join(".")
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn full_conversation_then_shutdown() {
+    let sim = Sim::start_async(Sim::config(&[("web-1", 450)])).await;
+    let identity = Identity::terraform_like();
+    let mut plugin = PluginProcess::start(Some(&identity), &[]);
+    let channel = plugin.channel(ClientAuth::Tls(&identity)).await.expect("mTLS");
+    let mut client = pb::provider_client::ProviderClient::new(channel.clone());
+
+    let schema = client.get_provider_schema(pb::get_provider_schema::Request {}).await.expect("schema").into_inner();
+    assert!(schema.diagnostics.is_empty());
+    assert_eq!(schema.server_capabilities.map(|c| c.get_provider_schema_optional), Some(true));
+    let provider_block = schema.provider.and_then(|p| p.block).expect("provider block");
+    let ds_block = schema.data_source_schemas["hss_host_ports"].block.clone().expect("block");
+    let ports_attr = ds_block.attributes.iter().find(|a| a.name == "ports").expect("ports");
+    assert_eq!(
+        String::from_utf8_lossy(&ports_attr.r#type),
+        r#"["list",["object",{"agent_id":"string","container_id":"string","host_id":"string","laddr":"string","path":"string","pid":"number","port":"number","status":"string","type":"string"}]]"#
+    );
+    let provider_type = support::grpc::object_type(&provider_block);
+    let ds_type = support::grpc::object_type(&ds_block);
+
+    let provider_config = config(
+        &provider_type,
+        &[("endpoint", s(&sim.url())), ("project_id", s(sim::PROJECT)), ("token", s(sim::TOKEN))],
+    );
+    let validated = client
+        .validate_provider_config(pb::validate_provider_config::Request { config: Some(provider_config.clone()) })
+        .await
+        .expect("validate provider")
+        .into_inner();
+    assert!(validated.diagnostics.is_empty(), "{:?}", validated.diagnostics);
+    let configured = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.0.3".into(),
+            config: Some(provider_config),
+            client_capabilities: None,
+        })
+        .await
+        .expect("configure")
+        .into_inner();
+    assert!(configured.diagnostics.is_empty(), "{:?}", configured.diagnostics);
+
+    let ds_config = config(&ds_type, &[("host_id", s("web-1")), ("page_size", Value::Number(Number::from_i64(100)))]);
+    let valid = client
+        .validate_data_resource_config(pb::validate_data_resource_config::Request {
+            type_name: "hss_host_ports".into(),
+            config: Some(ds_config.clone()),
+        })
+        .await
+        .expect("validate data source")
+        .into_inner();
+    assert!(valid.diagnostics.is_empty(), "{:?}", valid.diagnostics);
+
+    let read = client
+        .read_data_source(pb::read_data_source::Request {
+            type_name: "hss_host_ports".into(),
+            config: Some(ds_config),
+            ..Default::default()
+        })
+        .await
+        .expect("read")
+        .into_inner();
+    assert!(read.diagnostics.is_empty(), "{:?}", read.diagnostics);
+    let state = hss_provider::value::decode_msgpack(&read.state.expect("state").msgpack, &ds_type).expect("decode");
+    assert!(state.is_wholly_known());
+    let ports = state.get("ports").and_then(Value::as_elements).expect("ports");
+    assert_eq!(ports.len(), 450);
+    assert_eq!(state.get("total_num").and_then(Value::as_number).and_then(Number::as_i64), Some(450));
+    assert_eq!(state.get("id").and_then(Value::as_str), Some("web-1"));
+    assert!(state.get("host_name").is_some_and(Value::is_null), "unset arguments stay null");
+    assert_eq!(sim.handle.stats().requests, 5, "450 ports in pages of 100");
+
+    let _ = GrpcControllerClient::new(channel).shutdown(Empty {}).await;
+    assert!(plugin.wait_exit(Duration::from_secs(1)).is_some_and(|s| s.success()));
+}
+
+#[tokio::test]
+async fn validation_errors_carry_attribute_paths() {
+    let mut session = Session::start().await;
+    let ds_config = config(
+        &session.host_ports_type,
+        &[("host_id", s("h")), ("port", Value::Number(Number::from_i64(70000))), ("type", s("SCTP"))],
+    );
+    let diags = session
+        .client
+        .validate_data_resource_config(pb::validate_data_resource_config::Request {
+            type_name: "hss_host_ports".into(),
+            config: Some(ds_config),
+        })
+        .await
+        .expect("validate")
+        .into_inner()
+        .diagnostics;
+    assert_eq!(paths(&diags), ["type", "port"]);
+    assert!(diags.iter().all(|d| d.severity == pb::diagnostic::Severity::Error as i32));
+
+    let provider_config = config(
+        &session.provider_type,
+        &[("token", s("t")), ("access_key", s("ak")), ("max_concurrent_requests", Value::Number(Number::from_i64(0)))],
+    );
+    let diags = session
+        .client
+        .validate_provider_config(pb::validate_provider_config::Request { config: Some(provider_config) })
+        .await
+        .expect("validate provider")
+        .into_inner()
+        .diagnostics;
+    assert_eq!(paths(&diags), ["max_concurrent_requests", "token"]);
+}
+
+#[tokio::test]
+async fn unknown_values_are_accepted_until_a_read_needs_them() {
+    let sim = Sim::start_async(Sim::config(&[])).await;
+    let mut session = Session::start().await;
+    // Unknown data source arguments skip validation.
+    let ds_config = config(&session.host_ports_type, &[("host_id", Value::Unknown), ("port", Value::Unknown)]);
+    let diags = session
+        .client
+        .validate_data_resource_config(pb::validate_data_resource_config::Request {
+            type_name: "hss_host_ports".into(),
+            config: Some(ds_config),
+        })
+        .await
+        .expect("validate")
+        .into_inner()
+        .diagnostics;
+    assert!(diags.is_empty(), "{diags:?}");
+    // An unknown provider argument: configuring succeeds, the read explains.
+    let configured = session.configure(&sim, &[("token", Value::Unknown)]).await;
+    assert!(configured.is_empty(), "{configured:?}");
+    let diags = session.read(&[("host_id", s(REFERENCE_HOST))]).await.expect_err("cannot read yet");
+    assert_eq!(diags[0].summary, "Provider configuration is not known yet");
+    assert!(diags[0].detail.contains("token"), "{}", diags[0].detail);
+}
+
+#[tokio::test]
+async fn unsupported_calls_answer_with_diagnostics_not_grpc_errors() {
+    let mut session = Session::start().await;
+    let read = session
+        .client
+        .read_resource(pb::read_resource::Request { type_name: "hss_thing".into(), ..Default::default() })
+        .await
+        .expect("a response, not a gRPC error")
+        .into_inner();
+    assert!(
+        read.diagnostics[0].detail.contains("resource type \"hss_thing\" is not supported"),
+        "{:?}",
+        read.diagnostics
+    );
+    let ds = session
+        .client
+        .read_data_source(pb::read_data_source::Request { type_name: "hss_other".into(), ..Default::default() })
+        .await
+        .expect("response")
+        .into_inner();
+    assert!(ds.diagnostics[0].detail.contains("hss_other"));
+    let functions = session.client.get_functions(pb::get_functions::Request {}).await.expect("functions").into_inner();
+    assert!(functions.functions.is_empty());
+    let meta = session.client.get_metadata(pb::get_metadata::Request {}).await.expect("metadata").into_inner();
+    assert_eq!(meta.data_sources.len(), 1);
+    assert_eq!(meta.data_sources[0].type_name, "hss_host_ports");
+}
+
+#[tokio::test]
+async fn garbage_config_bytes_give_a_diagnostic() {
+    let mut session = Session::start().await;
+    let response = session
+        .client
+        .validate_data_resource_config(pb::validate_data_resource_config::Request {
+            type_name: "hss_host_ports".into(),
+            config: Some(pb::DynamicValue { msgpack: vec![0x82, 0xa7, b'h', 0xff], json: Vec::new() }),
+        })
+        .await
+        .expect("response")
+        .into_inner();
+    assert_eq!(response.diagnostics.len(), 1);
+    assert!(response.diagnostics[0].summary.contains("Cannot decode"), "{:?}", response.diagnostics);
+}
