@@ -1,5 +1,36 @@
 //! terraform-provider-hss: a Terraform provider that reads the open ports of a server from
 //! Huawei Cloud Host Security Service (HSS).
+//!
+//! # How one read travels
+//!
+//! A user writes `host_id = "abc"`; Terraform encodes the configuration as msgpack and calls
+//! `ReadDataSource` over gRPC with mutual TLS.
+//!
+//! 1. [`plugin`] accepted the connection (only from the client certificate Terraform gave us)
+//!    and hands the call to the protocol layer;
+//! 2. `protocol` finds the data source by type name;
+//! 3. [`value`] decodes the bytes into a typed value, keeping null and unknown apart;
+//! 4. `data_sources::host_ports` validates it, with attribute paths in every diagnostic;
+//! 5. [`hss`] signs the request, reads page 0, fetches the other pages concurrently within the
+//!    provider-wide limits, retries what is worth retrying, and checks that the pages account
+//!    for `total_num` exactly;
+//! 6. the data source sorts the records and builds the state;
+//! 7. [`value`] encodes the state to msgpack, and the answer goes back to Terraform.
+//!
+//! Each step crosses one module boundary and nothing reaches back up: `hss` knows nothing of
+//! Terraform, `value` nothing of gRPC, and only `protocol` knows the generated protocol types.
+//!
+//! # Layout
+//!
+//! - [`plugin`]: the go-plugin transport: handshake, AutoMTLS, serving, debug mode.
+//! - `protocol`: the tfplugin6 service; requests in, diagnostics and states out.
+//! - [`value`]: Terraform's value model, the msgpack/JSON codec, types and attribute paths.
+//! - `schema`: the schema model and its protocol form; `diagnostics`: what users are told.
+//! - `provider`: the provider block, its `HW_*` fallbacks, and the client every read shares.
+//! - `data_sources`: `hss_host_ports`.
+//! - [`hss`]: the HSS API client: signing, requests, paging, retries, limits, errors.
+//! - [`sim`]: the local HSS simulator, also served by the `hss-sim` binary.
+//! - `logging`: JSON log lines on stderr in the shape Terraform re-logs.
 
 mod civil;
 mod data_sources;

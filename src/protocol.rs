@@ -19,7 +19,7 @@ use crate::proto::tfplugin6 as pb;
 use crate::provider::HssProvider;
 use crate::value::{self, AttributePath, PathStep, Type, Value};
 
-/// The gRPC face of [`HssProvider`].
+/// The gRPC face of the HSS provider: one instance serves one Terraform provider process.
 #[derive(Default, Clone)]
 pub struct ProviderService {
     provider: Arc<HssProvider>,
