@@ -146,21 +146,8 @@ impl Visit for JsonFields {
 
 /// Appends `s` as a JSON string literal.
 fn push_json_string(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
+    // Serialising a string cannot fail; the fallback only keeps the line valid JSON.
+    out.push_str(&serde_json::to_string(s).unwrap_or_else(|_| String::from("\"\"")));
 }
 
 /// `2006-01-02T15:04:05.000000Z`: UTC with exactly six fractional digits.
@@ -213,7 +200,7 @@ mod tests {
     #[test]
     fn control_characters_are_escaped() {
         let mut s = String::new();
-        push_json_string(&mut s, "a\u{1}b");
-        assert_eq!(s, "\"a\\u0001b\"");
+        push_json_string(&mut s, "a\u{1}b\"");
+        assert_eq!(s, "\"a\\u0001b\\\"\"");
     }
 }

@@ -115,20 +115,9 @@ async fn full_conversation_then_shutdown() {
 #[tokio::test]
 async fn validation_errors_carry_attribute_paths() {
     let mut session = Session::start().await;
-    let ds_config = config(
-        &session.host_ports_type,
-        &[("host_id", s("h")), ("port", Value::Number(Number::from_i64(70000))), ("type", s("SCTP"))],
-    );
     let diags = session
-        .client
-        .validate_data_resource_config(pb::validate_data_resource_config::Request {
-            type_name: "hss_host_ports".into(),
-            config: Some(ds_config),
-        })
-        .await
-        .expect("validate")
-        .into_inner()
-        .diagnostics;
+        .validate(&[("host_id", s("h")), ("port", Value::Number(Number::from_i64(70000))), ("type", s("SCTP"))])
+        .await;
     assert_eq!(paths(&diags), ["type", "port"]);
     assert!(diags.iter().all(|d| d.severity == pb::diagnostic::Severity::Error as i32));
 
@@ -151,17 +140,7 @@ async fn unknown_values_are_accepted_until_a_read_needs_them() {
     let sim = Sim::start_async(Sim::config(&[])).await;
     let mut session = Session::start().await;
     // Unknown data source arguments skip validation.
-    let ds_config = config(&session.host_ports_type, &[("host_id", Value::Unknown), ("port", Value::Unknown)]);
-    let diags = session
-        .client
-        .validate_data_resource_config(pb::validate_data_resource_config::Request {
-            type_name: "hss_host_ports".into(),
-            config: Some(ds_config),
-        })
-        .await
-        .expect("validate")
-        .into_inner()
-        .diagnostics;
+    let diags = session.validate(&[("host_id", Value::Unknown), ("port", Value::Unknown)]).await;
     assert!(diags.is_empty(), "{diags:?}");
     // An unknown provider argument: configuring succeeds, the read explains.
     let configured = session.configure(&sim, &[("token", Value::Unknown)]).await;

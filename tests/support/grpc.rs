@@ -70,6 +70,20 @@ impl Session {
         self.client.configure_provider(request).await.expect("ConfigureProvider").into_inner().diagnostics
     }
 
+    /// Validates an `hss_host_ports` configuration; returns the diagnostics.
+    pub async fn validate(&mut self, values: &[(&str, Value)]) -> Vec<pb::Diagnostic> {
+        let request = pb::validate_data_resource_config::Request {
+            type_name: "hss_host_ports".into(),
+            config: Some(config(&self.host_ports_type, values)),
+        };
+        self.client
+            .validate_data_resource_config(request)
+            .await
+            .expect("ValidateDataResourceConfig")
+            .into_inner()
+            .diagnostics
+    }
+
     /// Reads `hss_host_ports`: the decoded state, or the diagnostics.
     pub async fn read(&mut self, values: &[(&str, Value)]) -> Result<Value, Vec<pb::Diagnostic>> {
         let request = pb::read_data_source::Request {

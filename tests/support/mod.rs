@@ -4,5 +4,6 @@
 
 pub mod grpc;
 pub mod plugin;
+pub mod reliability;
 pub mod sim;
 pub mod terraform;
