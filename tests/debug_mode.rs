@@ -13,6 +13,8 @@ use support::terraform::{self, Workspace};
 struct DebugProvider {
     child: Child,
     reattach: String,
+    // Kept open, as a terminal would be: the provider may still be writing to it.
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl DebugProvider {
@@ -27,17 +29,19 @@ impl DebugProvider {
             .stderr(Stdio::null())
             .spawn()
             .expect("start --debug");
-        let stdout = child.stdout.take().expect("stdout");
-        let reattach = BufReader::new(stdout)
-            .lines()
-            .take(20)
-            .map_while(Result::ok)
-            .find_map(|line| {
-                let rest = line.trim().strip_prefix("export TF_REATTACH_PROVIDERS='")?;
-                Some(rest.trim_end_matches('\'').to_owned())
-            })
-            .expect("an export line");
-        DebugProvider { child, reattach }
+        let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut reattach = None;
+        for _ in 0..20 {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).expect("read stdout") == 0 {
+                break;
+            }
+            if let Some(rest) = line.trim().strip_prefix("export TF_REATTACH_PROVIDERS='") {
+                reattach = Some(rest.trim_end_matches('\'').to_owned());
+                break;
+            }
+        }
+        DebugProvider { child, reattach: reattach.expect("an export line"), _stdout: stdout }
     }
 }
 

@@ -127,12 +127,10 @@ impl Inner {
             }
         };
         error.map_text(|kind| match kind {
-            ErrorKind::Api { error_msg, body, .. } => {
-                if let Some(m) = error_msg {
-                    scrub(m);
-                }
-                if let Some(b) = body {
-                    scrub(b);
+            // Every text the server chose: a server may echo request headers in any of them.
+            ErrorKind::Api { error_code, error_msg, body, request_id, .. } => {
+                for text in [error_code, error_msg, body, request_id].into_iter().flatten() {
+                    scrub(text);
                 }
             }
             ErrorKind::Malformed { body, reason, .. } => {

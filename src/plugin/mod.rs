@@ -64,10 +64,13 @@ fn peak_rss_kb() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Writes one line to stdout and flushes it: the handshake, or debug mode's instructions.
+/// Writes `text` and a newline to stdout in a single write, then flushes: the handshake, or
+/// debug mode's instructions. One write means a reader that stops after the line it wants
+/// cannot make a second write fail.
 fn announce(text: &str) -> Result<(), String> {
+    let line = format!("{text}\n");
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}").and_then(|()| out.flush()).map_err(|e| format!("could not write to stdout: {e}"))
+    out.write_all(line.as_bytes()).and_then(|()| out.flush()).map_err(|e| format!("could not write to stdout: {e}"))
 }
 
 /// Go plugins ignore SIGINT: when the user presses Ctrl-C, the terminal signals the whole

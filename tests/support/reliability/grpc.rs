@@ -129,8 +129,11 @@ impl Provider {
 
     /// ConfigureProvider with an arbitrary DynamicValue.
     pub async fn configure_raw(&mut self, config: pb::DynamicValue) -> Vec<pb::Diagnostic> {
-        let request =
-            pb::configure_provider::Request { terraform_version: "1.0.3".into(), config: Some(config), ..Default::default() };
+        let request = pb::configure_provider::Request {
+            terraform_version: "1.0.3".into(),
+            config: Some(config),
+            ..Default::default()
+        };
         self.client.configure_provider(request).await.expect("ConfigureProvider").into_inner().diagnostics
     }
 

@@ -2,6 +2,7 @@
 //! and a Terraform command started in the background, for tests that interrupt it.
 
 use std::fs::File;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
@@ -23,13 +24,32 @@ pub fn is_running(pid: u32) -> bool {
     matches!(stat(pid), Some((state, _)) if state != 'Z' && state != 'X')
 }
 
-/// The live children of `ppid` whose executable is `exe`.
-pub fn children_running(ppid: u32, exe: &Path) -> Vec<u32> {
-    let exe = exe.canonicalize().unwrap_or_else(|_| exe.to_owned());
+/// `(pid, parent pid)` of every live process.
+fn processes() -> Vec<(u32, u32)> {
     let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
     entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| matches!(stat(*pid), Some((state, parent)) if parent == ppid && state != 'Z'))
+        .filter_map(|pid| match stat(pid) {
+            Some((state, parent)) if state != 'Z' && state != 'X' => Some((pid, parent)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The live descendants of `root` (children, their children, ...) whose executable is `exe`.
+/// Terraform 1.0 runs its work in a child copy of itself, which starts the providers.
+pub fn descendants_running(root: u32, exe: &Path) -> Vec<u32> {
+    let exe = exe.canonicalize().unwrap_or_else(|_| exe.to_owned());
+    let all = processes();
+    let mut family = vec![root];
+    let mut i = 0;
+    while let Some(&parent) = family.get(i) {
+        family.extend(all.iter().filter(|(_, pp)| *pp == parent).map(|(pid, _)| *pid));
+        i += 1;
+    }
+    family
+        .into_iter()
+        .skip(1)
         .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe))
         .collect()
 }
@@ -47,7 +67,8 @@ pub fn provider_exe() -> PathBuf {
 }
 
 /// Starts `terraform ARGS` in `ws` with the same controlled environment as `Workspace::run`,
-/// plus `env`; stdout and stderr go to `stdout.txt` and `stderr.txt` in the workspace.
+/// plus `env`, in a process group of its own (as a shell job is, so that [`interrupt_group`]
+/// acts like Ctrl-C); stdout and stderr go to `stdout.txt` and `stderr.txt` in the workspace.
 pub fn spawn_terraform(ws: &Workspace, env: &[(&str, &str)], args: &[&str]) -> Child {
     let dir = ws.dir.path();
     let mut cmd = Command::new(&ws.terraform.path);
@@ -66,11 +87,11 @@ pub fn spawn_terraform(ws: &Workspace, env: &[(&str, &str)], args: &[&str]) -> C
     }
     let out = File::create(dir.join("stdout.txt")).expect("stdout file");
     let err = File::create(dir.join("stderr.txt")).expect("stderr file");
-    cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn().expect("start terraform")
+    cmd.stdin(Stdio::null()).stdout(out).stderr(err).process_group(0).spawn().expect("start terraform")
 }
 
-/// Sends `signal` (such as `INT`) to `pid` with kill(1).
-pub fn signal(pid: u32, signal: &str) {
-    let status = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().expect("kill");
-    assert!(status.success(), "kill -{signal} {pid}");
+/// Sends SIGINT to every process of the group `pgid`, as a terminal does on Ctrl-C.
+pub fn interrupt_group(pgid: u32) {
+    let status = Command::new("kill").args(["-INT", "--", &format!("-{pgid}")]).status().expect("kill");
+    assert!(status.success(), "kill -INT -- -{pgid}");
 }
