@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{self, StreamExt};
 use hss_provider::sim::{Drift, Faults, PortRecord, SimConfig, SimHandle, Simulator};
 use hss_provider::value::{Number, Value};
-use support::reliability::grpc::{Provider, errors, n, s, text};
+use support::grpc::{Provider, errors, n, s, text};
 use support::sim::{PROJECT, TOKEN};
 
 const HOST_SIZES: [usize; 3] = [0, 450, 10_000];

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hss_provider::proto::plugin::{Empty, grpc_controller_client::GrpcControllerClient};
 use hss_provider::value::{Number, Value};
-use support::grpc::{Session, config, s};
+use support::grpc::{Provider, config, object_type, s};
 use support::plugin::{ClientAuth, Identity, PluginProcess, pb};
 use support::sim::{self, Sim};
 
@@ -47,15 +47,16 @@ async fn full_conversation_then_shutdown() {
     let schema = client.get_provider_schema(pb::get_provider_schema::Request {}).await.expect("schema").into_inner();
     assert!(schema.diagnostics.is_empty());
     assert_eq!(schema.server_capabilities.map(|c| c.get_provider_schema_optional), Some(true));
-    let provider_block = schema.provider.and_then(|p| p.block).expect("provider block");
-    let ds_block = schema.data_source_schemas["hss_host_ports"].block.clone().expect("block");
-    let ports_attr = ds_block.attributes.iter().find(|a| a.name == "ports").expect("ports");
+    let provider_schema = schema.provider.expect("provider schema");
+    let ds_schema = &schema.data_source_schemas["hss_host_ports"];
+    let ports_attr =
+        ds_schema.block.as_ref().and_then(|b| b.attributes.iter().find(|a| a.name == "ports")).expect("ports");
     assert_eq!(
         String::from_utf8_lossy(&ports_attr.r#type),
         r#"["list",["object",{"agent_id":"string","container_id":"string","host_id":"string","laddr":"string","path":"string","pid":"number","port":"number","status":"string","type":"string"}]]"#
     );
-    let provider_type = support::grpc::object_type(&provider_block);
-    let ds_type = support::grpc::object_type(&ds_block);
+    let provider_type = object_type(&provider_schema);
+    let ds_type = object_type(ds_schema);
 
     let provider_config = config(
         &provider_type,
@@ -114,7 +115,7 @@ async fn full_conversation_then_shutdown() {
 
 #[tokio::test]
 async fn validation_errors_carry_attribute_paths() {
-    let mut session = Session::start().await;
+    let mut session = Provider::start(&[]).await;
     let diags = session
         .validate(&[("host_id", s("h")), ("port", Value::Number(Number::from_i64(70000))), ("type", s("SCTP"))])
         .await;
@@ -138,12 +139,14 @@ async fn validation_errors_carry_attribute_paths() {
 #[tokio::test]
 async fn unknown_values_are_accepted_until_a_read_needs_them() {
     let sim = Sim::start_async(Sim::config(&[])).await;
-    let mut session = Session::start().await;
+    let mut session = Provider::start(&[]).await;
     // Unknown data source arguments skip validation.
     let diags = session.validate(&[("host_id", Value::Unknown), ("port", Value::Unknown)]).await;
     assert!(diags.is_empty(), "{diags:?}");
     // An unknown provider argument: configuring succeeds, the read explains.
-    let configured = session.configure(&sim, &[("token", Value::Unknown)]).await;
+    let configured = session
+        .configure(&[("endpoint", s(&sim.url())), ("project_id", s(sim::PROJECT)), ("token", Value::Unknown)])
+        .await;
     assert!(configured.is_empty(), "{configured:?}");
     let diags = session.read(&[("host_id", s(REFERENCE_HOST))]).await.expect_err("cannot read yet");
     assert_eq!(diags[0].summary, "Provider configuration is not known yet");
@@ -152,7 +155,7 @@ async fn unknown_values_are_accepted_until_a_read_needs_them() {
 
 #[tokio::test]
 async fn unsupported_calls_answer_with_diagnostics_not_grpc_errors() {
-    let mut session = Session::start().await;
+    let mut session = Provider::start(&[]).await;
     let read = session
         .client
         .read_resource(pb::read_resource::Request { type_name: "hss_thing".into(), ..Default::default() })
@@ -180,7 +183,7 @@ async fn unsupported_calls_answer_with_diagnostics_not_grpc_errors() {
 
 #[tokio::test]
 async fn garbage_config_bytes_give_a_diagnostic() {
-    let mut session = Session::start().await;
+    let mut session = Provider::start(&[]).await;
     let response = session
         .client
         .validate_data_resource_config(pb::validate_data_resource_config::Request {

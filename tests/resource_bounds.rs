@@ -13,8 +13,8 @@ use hss_provider::value::{self, Number, Type, Value};
 use tonic::codegen::http;
 use tower::ServiceExt as _;
 
+use support::grpc::{DATA_SOURCE, Provider, errors, s, text};
 use support::plugin::{ClientAuth, pb};
-use support::reliability::grpc::{DATA_SOURCE, Provider, errors, s, text};
 use support::reliability::procs::peak_rss_kib;
 use support::sim::{PROJECT, TOKEN};
 

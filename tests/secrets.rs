@@ -8,9 +8,9 @@ mod support;
 
 use hss_provider::sim::REFERENCE_HOST_ID;
 use hss_provider::value::Value;
+use support::grpc::{Provider, errors, n, s, text};
 use support::plugin::pb;
 use support::reliability::echo::{Echo, EchoServer};
-use support::reliability::grpc::{Provider, errors, n, s, text};
 use support::sim::{self, ACCESS_KEY, PROJECT, SECRET_KEY, Sim, TOKEN};
 use support::terraform::{self, Workspace};
 
@@ -69,7 +69,7 @@ async fn scenario(config: &[(&'static str, Value)]) -> (bool, String) {
         .validate_provider_config(pb::validate_provider_config::Request {
             config: Some(pb::DynamicValue {
                 msgpack: hss_provider::value::encode_msgpack(
-                    &support::reliability::grpc::object(&provider.provider_type, config),
+                    &support::grpc::object(&provider.provider_type, config),
                     &provider.provider_type,
                 )
                 .expect("encode"),

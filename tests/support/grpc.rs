@@ -1,80 +1,151 @@
-//! Talking tfplugin6 to a provider process directly: schema-driven config encoding, a
-//! configured session against the simulator, and state decoding.
+//! The provider process driven over gRPC the way Terraform drives it: the schema's types, a
+//! msgpack-encoded provider config for ConfigureProvider, ReadDataSource with its state decoded,
+//! StopProvider; with the process's stderr collected (so TRACE logging never blocks it).
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::io::Read as _;
+use std::sync::{Arc, Mutex};
 
-use hss_provider::value::{Type, Value, decode_msgpack, encode_msgpack};
+use hss_provider::value::{self, Number, Type, Value};
 use tonic::transport::Channel;
 
-use super::plugin::{Identity, PluginProcess, pb};
-use super::sim::{self, Sim};
+use crate::support::plugin::{ClientAuth, Identity, PluginProcess, pb};
+
+/// Terraform's gRPC message limit, which the provider uses too: a 10,000-port state is larger
+/// than tonic's default 4 MiB.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
+/// The data source under test.
+pub const DATA_SOURCE: &str = "hss_host_ports";
 
 pub type Client = pb::provider_client::ProviderClient<Channel>;
 
-/// The object type of a schema block, from the type JSON the provider sent.
-pub fn object_type(block: &pb::schema::Block) -> Type {
-    Type::Object(
-        block
-            .attributes
-            .iter()
-            .map(|a| (a.name.clone(), Type::from_json(&a.r#type).expect("valid type JSON")))
-            .collect::<BTreeMap<_, _>>(),
-    )
+/// A running provider and a Terraform-like client of it.
+pub struct Provider {
+    pub plugin: PluginProcess,
+    pub identity: Identity,
+    pub client: Client,
+    pub provider_type: Type,
+    pub data_source_type: Type,
+    stderr: Arc<Mutex<Vec<u8>>>,
 }
 
-/// Encodes `values` as a config of `ty`, every other attribute null.
-pub fn config(ty: &Type, values: &[(&str, Value)]) -> pb::DynamicValue {
-    let Type::Object(attrs) = ty else { panic!("object type expected") };
-    let mut object: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
-    for (k, v) in values {
-        assert!(object.contains_key(*k), "no attribute {k}");
-        object.insert((*k).to_owned(), v.clone());
-    }
-    pb::DynamicValue { msgpack: encode_msgpack(&Value::Object(object), ty).expect("encode"), json: Vec::new() }
-}
-
+/// A string value.
 pub fn s(v: &str) -> Value {
     Value::String(v.to_owned())
 }
 
-/// A provider process with an mTLS client and the schema types it announced.
-pub struct Session {
-    pub plugin: PluginProcess,
-    pub client: Client,
-    pub provider_type: Type,
-    pub host_ports_type: Type,
+/// A number value.
+pub fn n(v: i64) -> Value {
+    Value::Number(Number::from_i64(v))
 }
 
-impl Session {
-    pub async fn start() -> Session {
+/// The object type of a schema, from the type JSON the provider sent.
+pub fn object_type(schema: &pb::Schema) -> Type {
+    let block = schema.block.as_ref().expect("schema block");
+    Type::object(block.attributes.iter().map(|a| (a.name.as_str(), Type::from_json(&a.r#type).expect("type JSON"))))
+}
+
+/// An object of type `ty` with every attribute null except `attrs`.
+pub fn object(ty: &Type, attrs: &[(&str, Value)]) -> Value {
+    let Type::Object(fields) = ty else { panic!("{ty} is not an object type") };
+    let mut map: BTreeMap<String, Value> = fields.keys().map(|k| (k.clone(), Value::Null)).collect();
+    for (k, v) in attrs {
+        assert!(map.contains_key(*k), "no attribute {k} in {ty}");
+        map.insert((*k).to_owned(), v.clone());
+    }
+    Value::Object(map)
+}
+
+/// A msgpack-encoded config of type `ty` with every attribute null except `attrs`.
+pub fn config(ty: &Type, attrs: &[(&str, Value)]) -> pb::DynamicValue {
+    pb::DynamicValue {
+        msgpack: value::encode_msgpack(&object(ty, attrs), ty).expect("encode msgpack"),
+        json: Vec::new(),
+    }
+}
+
+/// Error diagnostics only.
+pub fn errors(diags: &[pb::Diagnostic]) -> Vec<&pb::Diagnostic> {
+    diags.iter().filter(|d| d.severity == pb::diagnostic::Severity::Error as i32).collect()
+}
+
+/// Every diagnostic as `summary: detail` lines.
+pub fn text(diags: &[pb::Diagnostic]) -> String {
+    diags.iter().map(|d| format!("{}: {}\n", d.summary, d.detail)).collect()
+}
+
+impl Provider {
+    /// Starts the provider binary with AutoMTLS and `env`, connects over mTLS and reads the
+    /// schema, as Terraform does first.
+    pub async fn start(env: &[(&str, &str)]) -> Provider {
         let identity = Identity::terraform_like();
-        let plugin = PluginProcess::start(Some(&identity), &[]);
-        let mut client = plugin.client(&identity).await;
-        let schema =
-            client.get_provider_schema(pb::get_provider_schema::Request {}).await.expect("schema").into_inner();
-        let provider_type = object_type(schema.provider.and_then(|s| s.block).as_ref().expect("provider block"));
-        let host_ports_type =
-            object_type(schema.data_source_schemas["hss_host_ports"].block.as_ref().expect("data source block"));
-        Session { plugin, client, provider_type, host_ports_type }
+        let owned: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let id = identity.clone();
+        let mut plugin = tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            PluginProcess::start(Some(&id), &env)
+        })
+        .await
+        .expect("provider starts");
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        if let Some(mut pipe) = plugin.child.stderr.take() {
+            let sink = stderr.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock().expect("stderr buffer").extend_from_slice(&buf[..n]);
+                }
+            });
+        }
+        let channel = plugin.channel(ClientAuth::Tls(&identity)).await.expect("mTLS channel");
+        let mut client = Client::new(channel)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES);
+        let schema = client
+            .get_provider_schema(pb::get_provider_schema::Request {})
+            .await
+            .expect("GetProviderSchema")
+            .into_inner();
+        let provider_type = object_type(schema.provider.as_ref().expect("provider schema"));
+        let data_source_type = object_type(schema.data_source_schemas.get(DATA_SOURCE).expect("data source schema"));
+        Provider { plugin, identity, client, provider_type, data_source_type, stderr }
     }
 
-    /// Configures the provider for `sim` with the test token, plus `extra` attributes.
-    pub async fn configure(&mut self, sim: &Sim, extra: &[(&str, Value)]) -> Vec<pb::Diagnostic> {
-        let mut values = vec![("endpoint", s(&sim.url())), ("project_id", s(sim::PROJECT)), ("token", s(sim::TOKEN))];
-        values.extend(extra.iter().cloned());
+    /// The process ID of the provider.
+    pub fn pid(&self) -> u32 {
+        self.plugin.child.id()
+    }
+
+    /// Everything the provider wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().expect("stderr buffer")).into_owned()
+    }
+
+    /// ConfigureProvider with the provider block `attrs` (the rest null), msgpack-encoded.
+    pub async fn configure(&mut self, attrs: &[(&str, Value)]) -> Vec<pb::Diagnostic> {
+        let config = config(&self.provider_type, attrs);
+        self.configure_raw(config).await
+    }
+
+    /// ConfigureProvider with an arbitrary DynamicValue.
+    pub async fn configure_raw(&mut self, config: pb::DynamicValue) -> Vec<pb::Diagnostic> {
         let request = pb::configure_provider::Request {
             terraform_version: "1.0.3".into(),
-            config: Some(config(&self.provider_type, &values)),
-            client_capabilities: None,
+            config: Some(config),
+            ..Default::default()
         };
         self.client.configure_provider(request).await.expect("ConfigureProvider").into_inner().diagnostics
     }
 
-    /// Validates an `hss_host_ports` configuration; returns the diagnostics.
-    pub async fn validate(&mut self, values: &[(&str, Value)]) -> Vec<pb::Diagnostic> {
+    /// ValidateDataResourceConfig of `hss_host_ports` with `attrs` (the rest null).
+    pub async fn validate(&mut self, attrs: &[(&str, Value)]) -> Vec<pb::Diagnostic> {
         let request = pb::validate_data_resource_config::Request {
-            type_name: "hss_host_ports".into(),
-            config: Some(config(&self.host_ports_type, values)),
+            type_name: DATA_SOURCE.into(),
+            config: Some(config(&self.data_source_type, attrs)),
         };
         self.client
             .validate_data_resource_config(request)
@@ -84,18 +155,38 @@ impl Session {
             .diagnostics
     }
 
-    /// Reads `hss_host_ports`: the decoded state, or the diagnostics.
-    pub async fn read(&mut self, values: &[(&str, Value)]) -> Result<Value, Vec<pb::Diagnostic>> {
-        let request = pb::read_data_source::Request {
-            type_name: "hss_host_ports".into(),
-            config: Some(config(&self.host_ports_type, values)),
-            ..Default::default()
-        };
-        let response = self.client.read_data_source(request).await.expect("ReadDataSource").into_inner();
-        if !response.diagnostics.is_empty() {
-            return Err(response.diagnostics);
+    /// ReadDataSource of `hss_host_ports` with `attrs` (the rest null); the decoded state or the
+    /// diagnostics when any is an error.
+    pub async fn read(&self, attrs: &[(&str, Value)]) -> Result<Value, Vec<pb::Diagnostic>> {
+        self.read_future(attrs).await
+    }
+
+    /// The same read as a `'static` future, to run next to other calls.
+    pub fn read_future(
+        &self,
+        attrs: &[(&str, Value)],
+    ) -> impl Future<Output = Result<Value, Vec<pb::Diagnostic>>> + Send + 'static {
+        let ty = self.data_source_type.clone();
+        let config = config(&ty, attrs);
+        let mut client = self.client.clone();
+        async move {
+            let request = pb::read_data_source::Request {
+                type_name: DATA_SOURCE.into(),
+                config: Some(config),
+                ..Default::default()
+            };
+            let response = client.read_data_source(request).await.expect("ReadDataSource").into_inner();
+            if !errors(&response.diagnostics).is_empty() {
+                return Err(response.diagnostics);
+            }
+            let state = response.state.expect("a state without error diagnostics");
+            Ok(value::decode_msgpack(&state.msgpack, &ty).expect("the state decodes"))
         }
-        let state = response.state.expect("a state");
-        Ok(decode_msgpack(&state.msgpack, &self.host_ports_type).expect("decodable state"))
+    }
+
+    /// StopProvider, as Terraform sends it when the user interrupts a run.
+    pub async fn stop(&self) -> String {
+        let mut client = self.client.clone();
+        client.stop_provider(pb::stop_provider::Request {}).await.expect("StopProvider").into_inner().error
     }
 }

@@ -1,6 +1,5 @@
 //! Helpers for the reliability and security tests (fault matrix, cancellation, secrets, resource
-//! bounds): the provider driven over gRPC, an echoing HTTP server, and /proc inspection.
+//! bounds): an echoing HTTP server and /proc inspection (the gRPC driver is `support::grpc`).
 
 pub mod echo;
-pub mod grpc;
 pub mod procs;
