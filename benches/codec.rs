@@ -12,68 +12,19 @@
 //!   state value and encoded.
 //!
 //! Run with `cargo bench --bench codec`; `scripts/bench.sh` covers the end-to-end figures.
-//! The types below mirror the provider's schemas (docs/data-sources/host_ports.md, docs/index.md).
+//! Types, state building, sorting and page assembly are the provider's own, reached through
+//! `hss_provider::fuzzing`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use hss_provider::hss::{PortPage, PortRecord};
-use hss_provider::value::{Number, Type, Value, decode_msgpack, encode_msgpack};
+use hss_provider::fuzzing;
+use hss_provider::hss::{PortList, PortPage, PortRecord};
+use hss_provider::value::{Type, Value, decode_msgpack, encode_msgpack};
 
-const PORT_FIELDS: &[(&str, Type)] = &[
-    ("host_id", Type::String),
-    ("laddr", Type::String),
-    ("status", Type::String),
-    ("port", Type::Number),
-    ("type", Type::String),
-    ("pid", Type::Number),
-    ("path", Type::String),
-    ("agent_id", Type::String),
-    ("container_id", Type::String),
-];
-
-/// The object type of `hss_host_ports`.
 fn data_source_type() -> Type {
-    let port = Type::object(PORT_FIELDS.iter().map(|(n, t)| (*n, t.clone())));
-    Type::object([
-        ("host_id", Type::String),
-        ("host_name", Type::String),
-        ("host_ip", Type::String),
-        ("port", Type::Number),
-        ("type", Type::String),
-        ("status", Type::String),
-        ("enterprise_project_id", Type::String),
-        ("category", Type::String),
-        ("page_size", Type::Number),
-        ("id", Type::String),
-        ("total_num", Type::Number),
-        ("ports", Type::list(port)),
-    ])
-}
-
-/// The object type of the provider block.
-fn provider_type() -> Type {
-    let strings = [
-        "region",
-        "project_id",
-        "access_key",
-        "secret_key",
-        "security_token",
-        "token",
-        "endpoint",
-        "cloud",
-        "enterprise_project_id",
-        "cacert_file",
-    ];
-    let numbers = ["max_retries", "max_concurrent_requests", "requests_per_second", "request_timeout"];
-    Type::object(
-        strings
-            .iter()
-            .map(|n| (*n, Type::String))
-            .chain(numbers.iter().map(|n| (*n, Type::Number)))
-            .chain([("insecure", Type::Bool)]),
-    )
+    fuzzing::host_ports_type()
 }
 
 /// A realistic record: a host's port with its process, in the shape the API returns.
@@ -91,28 +42,6 @@ fn record(i: usize) -> PortRecord {
     }
 }
 
-fn text(s: &Option<String>) -> Value {
-    s.as_ref().map_or(Value::Null, |s| Value::String(s.clone()))
-}
-
-fn num(n: Option<i64>) -> Value {
-    n.map_or(Value::Null, |n| Value::Number(Number::from_i64(n)))
-}
-
-fn port_value(p: &PortRecord) -> Value {
-    Value::Object(BTreeMap::from([
-        ("host_id".to_owned(), text(&p.host_id)),
-        ("laddr".to_owned(), text(&p.laddr)),
-        ("status".to_owned(), text(&p.status)),
-        ("port".to_owned(), num(p.port)),
-        ("type".to_owned(), text(&p.port_type)),
-        ("pid".to_owned(), num(p.pid)),
-        ("path".to_owned(), text(&p.path)),
-        ("agent_id".to_owned(), text(&p.agent_id)),
-        ("container_id".to_owned(), text(&p.container_id)),
-    ]))
-}
-
 /// The configuration Terraform sends: `host_id` set, every other argument and every computed
 /// attribute null.
 fn config_value() -> Value {
@@ -122,13 +51,9 @@ fn config_value() -> Value {
     Value::Object(map)
 }
 
-/// The state the data source returns for `records`.
+/// The state the data source returns for `records`, built by the data source's own code.
 fn state_value(records: &[PortRecord]) -> Value {
-    let Value::Object(mut map) = config_value() else { unreachable!() };
-    map.insert("id".into(), Value::from("dd91cd32-a238-4c0e-bc01-3b11653714ac"));
-    map.insert("total_num".into(), Value::from(records.len() as i64));
-    map.insert("ports".into(), Value::List(records.iter().map(port_value).collect()));
-    Value::Object(map)
+    fuzzing::host_ports_state(&config_value(), PortList { total_num: records.len() as u64, ports: records.to_vec() })
 }
 
 /// The API's JSON for `n` records, in pages of 200, as the HTTP client receives it.
@@ -185,7 +110,7 @@ fn decode_config(c: &mut Criterion) {
     let ds = encode_msgpack(&config_value(), &ds_ty).expect("encode");
     group.bench_function("data_source", |b| b.iter(|| decode_msgpack(black_box(&ds), &ds_ty).expect("decode")));
 
-    let p_ty = provider_type();
+    let p_ty = fuzzing::provider_type();
     let Type::Object(attrs) = &p_ty else { unreachable!() };
     let mut provider: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
     provider.insert("region".into(), Value::from("ap-southeast-1"));
@@ -204,28 +129,14 @@ fn api_json_to_msgpack(c: &mut Criterion) {
         group.sample_size(samples_for(n));
         group.bench_with_input(BenchmarkId::from_parameter(n), &pages, |b, pages| {
             b.iter(|| {
-                let pages: Vec<PortPage> =
-                    pages.iter().map(|p| serde_json::from_slice(black_box(p)).expect("page")).collect();
-                // The completeness check: no record may appear on two pages.
-                let mut seen: HashSet<&PortRecord> = HashSet::with_capacity(n);
-                for page in &pages {
-                    let this_page: HashSet<&PortRecord> = page.data_list.iter().collect();
-                    assert!(!this_page.iter().any(|r| seen.contains(*r)), "repeated record");
-                    seen.extend(this_page);
-                }
-                drop(seen);
-                let mut records: Vec<PortRecord> = pages.into_iter().flat_map(|p| p.data_list).collect();
-                records.sort_unstable_by(|a, b| {
-                    (a.port, &a.port_type, &a.laddr, a.pid, &a.path, &a.container_id).cmp(&(
-                        b.port,
-                        &b.port_type,
-                        &b.laddr,
-                        b.pid,
-                        &b.path,
-                        &b.container_id,
-                    ))
-                });
-                encode_msgpack(&state_value(&records), &ty).expect("encode")
+                let pages: Vec<(u64, PortPage)> = pages
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (i as u64 * 200, serde_json::from_slice(black_box(p)).expect("page")))
+                    .collect();
+                // The completeness check, sort and state building the provider runs.
+                let list = fuzzing::assemble_pages(n as u64, 200, pages).expect("complete");
+                encode_msgpack(&fuzzing::host_ports_state(&config_value(), list), &ty).expect("encode")
             })
         });
     }

@@ -1,5 +1,5 @@
-//! Entry points for the fuzz targets in `fuzz/` and the property tests: thin wrappers that
-//! reach the crate's internal parsers. Not a stable API.
+//! Entry points for the fuzz targets in `fuzz/`, the property tests and the codec benchmarks:
+//! thin wrappers that reach the crate's internal code. Not a stable API.
 //!
 //! Each function feeds untrusted bytes to the same code the provider runs on Terraform's or the
 //! HSS API's input, and must return, never panic, whatever the bytes. The [`Verdict`] lets the
@@ -165,4 +165,20 @@ pub fn api_page(bytes: &[u8]) -> Verdict {
         Ok(page) => Verdict::Accepted(page.data_list.len()),
         Err(e) => Verdict::Rejected(e.to_string()),
     }
+}
+
+/// Checks pages `(offset, page)` in offset order against `total` and concatenates them, as a
+/// read does after the last page arrives; `Err` says what did not add up.
+pub fn assemble_pages(
+    total: u64,
+    page_size: u64,
+    pages: Vec<(u64, crate::hss::PortPage)>,
+) -> Result<crate::hss::PortList, String> {
+    crate::hss::paging::assemble(total, page_size, pages)
+}
+
+/// The `hss_host_ports` state for `config` once `list` is read: what `ReadDataSource` encodes.
+pub fn host_ports_state(config: &crate::value::Value, list: crate::hss::PortList) -> crate::value::Value {
+    let query = crate::data_sources::host_ports::query_from(config, None);
+    crate::data_sources::host_ports::state(config, &query, list)
 }

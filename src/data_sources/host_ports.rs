@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostics::Diagnostic;
-use crate::hss::{PortQuery, PortRecord};
+use crate::hss::{PortList, PortQuery, PortRecord};
 use crate::provider::ReadContext;
 use crate::schema::{Attribute, Mode, Schema};
 use crate::value::{Number, Type, Value};
@@ -162,20 +162,25 @@ pub(crate) async fn read(ctx: &ReadContext, config: &Value) -> Result<Value, Vec
         elapsed_ms = started.elapsed().as_millis() as u64,
         "read hss_host_ports"
     );
+    Ok(state(config, &query, list))
+}
+
+/// The state for `config` once `list` is read: the arguments as configured, `id`, `total_num`
+/// and `ports` in the documented order.
+pub(crate) fn state(config: &Value, query: &PortQuery, list: PortList) -> Value {
     let mut ports = list.ports;
     sort_ports(&mut ports);
-
     let mut state: BTreeMap<String, Value> = match config {
         Value::Object(attrs) => attrs.clone(),
         _ => BTreeMap::new(),
     };
-    state.insert("id".into(), Value::String(query_id(&query)));
+    state.insert("id".into(), Value::String(query_id(query)));
     state.insert("total_num".into(), number(i64::try_from(list.total_num).unwrap_or(i64::MAX)));
     state.insert("ports".into(), Value::List(ports.iter().map(port_value).collect()));
-    Ok(Value::Object(state))
+    Value::Object(state)
 }
 
-fn query_from(config: &Value, default_enterprise_project: Option<&str>) -> PortQuery {
+pub(crate) fn query_from(config: &Value, default_enterprise_project: Option<&str>) -> PortQuery {
     let text = |name| config.get(name).and_then(Value::as_str).map(str::to_owned);
     let whole = |name| config.get(name).and_then(Value::as_number).and_then(Number::as_i64);
     PortQuery {

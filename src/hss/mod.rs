@@ -20,7 +20,7 @@ pub mod config;
 pub mod error;
 mod limits;
 pub mod model;
-mod paging;
+pub(crate) mod paging;
 mod request;
 mod retry;
 pub mod secret;

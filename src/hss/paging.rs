@@ -104,7 +104,7 @@ fn later_offsets(total: u64, page_size: u64) -> Result<impl Iterator<Item = u64>
 }
 
 /// Checks the pages (in offset order) against `total` and concatenates them.
-fn assemble(total: u64, page_size: u64, pages: Vec<(u64, PortPage)>) -> Result<PortList, String> {
+pub(crate) fn assemble(total: u64, page_size: u64, pages: Vec<(u64, PortPage)>) -> Result<PortList, String> {
     let mut problems: Vec<String> = Vec::new();
     let mut seen: HashSet<&PortRecord> = HashSet::new();
     for (offset, page) in &pages {
