@@ -43,11 +43,13 @@ async fn serve_managed<P: Provider>(provider: P, env: Environment) -> Result<(),
     let listener =
         Listener::bind(env.unix_socket_dir.as_deref(), env.min_port, env.max_port).await.map_err(|e| e.to_string())?;
 
+    // Before the handshake line: from then on Terraform may be interrupted, and a SIGINT that
+    // arrived before the handler would still kill us.
+    ignore_interrupts();
     let line = handshake::line(&listener.address, tls.as_ref().map(|t| t.cert_der.as_slice()));
     announce(&line)?;
     tracing::debug!(address = %listener.address.string(), tls = tls.is_some(), "plugin serving");
 
-    ignore_interrupts();
     let options = Options { tls: tls.map(|t| t.config), exit_on_shutdown: true };
     let result = serve::run(provider, listener, options, CancellationToken::new()).await;
     if tracing::enabled!(tracing::Level::DEBUG) {
