@@ -14,4 +14,4 @@ bench:
 	scripts/bench.sh
 
 docs:
-	UPDATE_DOCS=1 cargo test --test docs
+	UPDATE_DOCS=1 cargo test --features internals --test docs

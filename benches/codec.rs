@@ -54,6 +54,7 @@ fn config_value() -> Value {
 /// The state the data source returns for `records`, built by the data source's own code.
 fn state_value(records: &[PortRecord]) -> Value {
     fuzzing::host_ports_state(&config_value(), PortList { total_num: records.len() as u64, ports: records.to_vec() })
+        .expect("a valid configuration")
 }
 
 /// The API's JSON for `n` records, in pages of 200, as the HTTP client receives it.
@@ -136,7 +137,7 @@ fn api_json_to_msgpack(c: &mut Criterion) {
                     .collect();
                 // The completeness check, sort and state building the provider runs.
                 let list = fuzzing::assemble_pages(n as u64, 200, pages).expect("complete");
-                encode_msgpack(&fuzzing::host_ports_state(&config_value(), list), &ty).expect("encode")
+                encode_msgpack(&fuzzing::host_ports_state(&config_value(), list).expect("valid"), &ty).expect("encode")
             })
         });
     }

@@ -51,7 +51,7 @@ if [ -z "$python" ]; then
 fi
 
 echo "==> building the release binaries (cargo build --release --bins)" >&2
-cargo build --quiet --release --bins
+cargo build --quiet --release --workspace --bins
 terraform=${TERRAFORM:-$(scripts/install-terraform.sh)}
 
 work=$(mktemp -d)

@@ -8,7 +8,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 echo "==> building terraform-provider-hss and hss-sim"
-cargo build --quiet --bins
+cargo build --quiet --workspace --bins
 terraform=${TERRAFORM:-$(scripts/install-terraform.sh)}
 echo "==> using $("$terraform" version | head -n 1)"
 

@@ -7,4 +7,4 @@ cd "$(dirname "$0")/.."
 
 # Fetch Terraform 1.0.3 up front so that a network problem shows up as itself.
 scripts/install-terraform.sh >/dev/null
-cargo test --all-targets --locked "$@"
+cargo test --workspace --all-targets --all-features --locked "$@"

@@ -7,34 +7,43 @@ use std::fmt::Write as _;
 use crate::schema::{Attribute, Mode, Schema};
 use crate::value::Type;
 
-/// Every generated documentation file: (path relative to the repository, contents).
-pub fn registry_docs() -> Vec<(&'static str, String)> {
+/// Every generated documentation file: (path relative to the repository, contents). Each data
+/// source `hss_x` has `docs/data-sources/x.md`, with the example `examples/data-sources/hss_x/`.
+pub fn registry_docs() -> Vec<(String, String)> {
     let provider = crate::provider::config::schema();
-    let host_ports = crate::data_sources::host_ports::schema();
-    vec![
-        (
-            "docs/index.md",
-            page(
-                "Provider: HSS",
-                "HSS Provider",
-                &provider,
-                include_str!("../examples/provider/provider.tf"),
-                "Every argument is optional in the configuration: each falls back to the environment \
-                 variable named in its description, then to its default. Exactly one kind of credentials \
-                 is needed: `token`, or `access_key` with `secret_key`.",
-            ),
+    let mut docs = vec![(
+        "docs/index.md".to_owned(),
+        page(
+            "Provider: HSS",
+            "HSS Provider",
+            &provider,
+            &example("examples/provider/provider.tf"),
+            "Every argument is optional in the configuration: each falls back to the environment \
+             variable named in its description, then to its default. Exactly one kind of credentials \
+             is needed: `token`, or `access_key` with `secret_key`.",
         ),
-        (
-            "docs/data-sources/host_ports.md",
+    )];
+    for source in crate::data_sources::ALL {
+        let name = source.type_name();
+        let short = name.trim_start_matches("hss_");
+        docs.push((
+            format!("docs/data-sources/{short}.md"),
             page(
-                "hss_host_ports Data Source - terraform-provider-hss",
-                "hss_host_ports (Data Source)",
-                &host_ports,
-                include_str!("../examples/data-sources/hss_host_ports/data-source.tf"),
+                &format!("{name} Data Source - terraform-provider-hss"),
+                &format!("{name} (Data Source)"),
+                &source.schema(),
+                &example(&format!("examples/data-sources/{name}/data-source.tf")),
                 "",
             ),
-        ),
-    ]
+        ));
+    }
+    docs
+}
+
+/// An example file of the repository; a missing one renders as a note, and the docs test fails.
+fn example(path: &str) -> String {
+    let full = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    std::fs::read_to_string(&full).unwrap_or_else(|_| format!("# missing example: {path}\n"))
 }
 
 fn page(title: &str, heading: &str, schema: &Schema, example: &str, note: &str) -> String {
@@ -44,7 +53,7 @@ fn page(title: &str, heading: &str, schema: &Schema, example: &str, note: &str) 
         out,
         "---\npage_title: \"{title}\"\nsubcategory: \"\"\ndescription: |-\n  {summary}.\n---\n\n\
          <!-- Generated from the provider's schema by tests/docs.rs; edit the schema, then run\n     \
-         UPDATE_DOCS=1 cargo test --test docs -->\n\n# {heading}\n\n{}\n\n",
+         `make docs` -->\n\n# {heading}\n\n{}\n\n",
         schema.description
     );
     if !note.is_empty() {

@@ -5,6 +5,7 @@
 //! HSS API's input, and must return, never panic, whatever the bytes. The [`Verdict`] lets the
 //! property tests check more than "did not panic" (a well-formed input is accepted).
 
+use crate::data_sources::Registered;
 use crate::diagnostics::{Diagnostic, has_errors};
 use crate::hss::{Error, PortPage};
 use crate::provider::HssProvider;
@@ -48,9 +49,11 @@ pub fn provider_type() -> Type {
 
 /// `hss_host_ports`'s object type, as `ReadDataSource` decodes its config and encodes its state.
 pub fn host_ports_type() -> Type {
-    crate::data_sources::schema(crate::data_sources::host_ports::TYPE_NAME)
-        .map(|s| s.object_type())
-        .unwrap_or(Type::Dynamic)
+    host_ports().schema().object_type()
+}
+
+fn host_ports() -> &'static dyn Registered {
+    &crate::data_sources::host_ports::HostPorts
 }
 
 fn pick_type(selector: u8) -> Type {
@@ -125,7 +128,8 @@ pub fn provider_config(bytes: &[u8]) -> Verdict {
         Ok(c) => c,
         Err(e) => return Verdict::Rejected(e),
     };
-    let provider = HssProvider::default();
+    // No environment: the verdict depends on the input alone, never on the developer's shell.
+    let provider = HssProvider::new(Box::new(|_| None));
     let diags = provider.validate(&config);
     if has_errors(&diags) {
         return Verdict::Rejected(first_error(&diags));
@@ -151,7 +155,7 @@ pub fn host_ports_config(bytes: &[u8]) -> Verdict {
         Err(e) => return Verdict::Rejected(e),
     };
     let _ = config.is_wholly_known();
-    let diags = crate::data_sources::validate(crate::data_sources::host_ports::TYPE_NAME, &config);
+    let diags = host_ports().validate(&config);
     if has_errors(&diags) { Verdict::Rejected(first_error(&diags)) } else { Verdict::Accepted(diags.len()) }
 }
 
@@ -178,7 +182,14 @@ pub fn assemble_pages(
 }
 
 /// The `hss_host_ports` state for `config` once `list` is read: what `ReadDataSource` encodes.
-pub fn host_ports_state(config: &crate::value::Value, list: crate::hss::PortList) -> crate::value::Value {
-    let query = crate::data_sources::host_ports::query_from(config, None);
-    crate::data_sources::host_ports::state(config, &query, list)
+/// `None` when `config` is not a valid, known configuration.
+pub fn host_ports_state(config: &crate::value::Value, list: crate::hss::PortList) -> Option<crate::value::Value> {
+    use crate::data_sources::host_ports::{self, PortArgs};
+    use crate::model::BlockModel;
+    let args = PortArgs::parse(config).into_result().ok()?;
+    let query = host_ports::query(&args, None);
+    let mut fields = Vec::new();
+    args.render_into(&mut fields);
+    host_ports::state(&query, list).render_into(&mut fields);
+    Some(crate::model::object(fields))
 }

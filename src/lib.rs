@@ -29,25 +29,34 @@
 //! - `provider`: the provider block, its `HW_*` fallbacks, and the client every read shares.
 //! - `data_sources`: `hss_host_ports`.
 //! - [`hss`]: the HSS API client: signing, requests, paging, retries, limits, errors.
-//! - [`sim`]: the local HSS simulator, also served by the `hss-sim` binary.
 //! - `logging`: JSON log lines on stderr in the shape Terraform re-logs.
 
-mod civil;
 mod data_sources;
 mod diagnostics;
+#[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod docs;
+#[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod hss;
 mod logging;
+mod model;
 pub mod plugin;
+#[allow(dead_code)] // used by the drift data sources and provider functions as they land
+mod policy;
 pub mod proto;
 pub mod protocol;
 mod provider;
 mod schema;
-pub mod sim;
 pub mod value;
+
+/// The provider's version: the release version when `scripts/release.sh` builds it (it sets
+/// `HSS_PROVIDER_VERSION`), else the crate version. `--version` and the User-Agent show it.
+pub const VERSION: &str = match option_env!("HSS_PROVIDER_VERSION") {
+    Some(v) => v,
+    None => env!("CARGO_PKG_VERSION"),
+};
 
 /// Installs the stderr logger Terraform reads, at the level from `TF_LOG_PROVIDER`/`TF_LOG`.
 pub fn init_logging() {

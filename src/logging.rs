@@ -152,18 +152,10 @@ fn push_json_string(out: &mut String, s: &str) {
 
 /// `2006-01-02T15:04:05.000000Z`: UTC with exactly six fractional digits.
 fn timestamp(now: SystemTime) -> String {
-    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let (date, time) = crate::civil::utc(since.as_secs());
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-        date.0,
-        date.1,
-        date.2,
-        time.0,
-        time.1,
-        time.2,
-        since.subsec_micros()
-    )
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+    // Formatting a UTC time with this description cannot fail; an empty stamp keeps the line.
+    time::OffsetDateTime::from(now.max(UNIX_EPOCH)).format(format).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     let arg = std::env::args().nth(1);
     match arg.as_deref() {
         Some("--version" | "-v") => {
-            println!("terraform-provider-hss {}", env!("CARGO_PKG_VERSION"));
+            println!("terraform-provider-hss {}", hss_provider::VERSION);
             return ExitCode::SUCCESS;
         }
         Some("--help" | "-h") => {

@@ -17,17 +17,30 @@ use crate::data_sources;
 use crate::diagnostics::{Diagnostic, Severity};
 use crate::proto::tfplugin6 as pb;
 use crate::provider::HssProvider;
+use crate::schema::{Mode, Schema};
 use crate::value::{self, AttributePath, PathStep, Type, Value};
 
 /// The gRPC face of the HSS provider: one instance serves one Terraform provider process.
-#[derive(Default, Clone)]
+#[derive(Clone)]
 pub struct ProviderService {
     provider: Arc<HssProvider>,
 }
 
 impl ProviderService {
+    /// A provider that reads its `HW_*` settings from the process environment.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_env(|name| std::env::var(name).ok())
+    }
+
+    /// A provider that reads its settings through `env` (tests pass a fixed map).
+    pub fn with_env(env: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Self {
+        ProviderService { provider: Arc::new(HssProvider::new(Box::new(env))) }
+    }
+}
+
+impl Default for ProviderService {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -60,6 +73,35 @@ fn path_to_proto(path: &AttributePath) -> pb::AttributePath {
         })
         .collect();
     pb::AttributePath { steps }
+}
+
+/// The protocol form of a schema.
+fn schema_to_proto(schema: &Schema) -> pb::Schema {
+    let attributes = schema
+        .attributes
+        .iter()
+        .map(|a| pb::schema::Attribute {
+            name: a.name.to_owned(),
+            r#type: a.ty.to_json(),
+            description: a.description.clone(),
+            description_kind: pb::StringKind::Markdown as i32,
+            required: a.mode == Mode::Required,
+            optional: a.mode == Mode::Optional,
+            computed: a.mode == Mode::Computed,
+            sensitive: a.sensitive,
+            ..Default::default()
+        })
+        .collect();
+    pb::Schema {
+        version: schema.version,
+        block: Some(pb::schema::Block {
+            version: schema.version,
+            attributes,
+            description: schema.description.clone(),
+            description_kind: pb::StringKind::Markdown as i32,
+            ..Default::default()
+        }),
+    }
 }
 
 fn diagnostics(diags: &[Diagnostic]) -> Vec<pb::Diagnostic> {
@@ -166,9 +208,9 @@ provider_service! {
         &self,
         _request: Request<pb::get_metadata::Request>,
     ) -> Result<Response<pb::get_metadata::Response>, Status> {
-        let data_sources = data_sources::schemas()
-            .into_iter()
-            .map(|(name, _)| pb::get_metadata::DataSourceMetadata { type_name: name.to_owned() })
+        let data_sources = data_sources::ALL
+            .iter()
+            .map(|d| pb::get_metadata::DataSourceMetadata { type_name: d.type_name().to_owned() })
             .collect();
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
@@ -183,9 +225,9 @@ provider_service! {
     ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
         let started = Instant::now();
         let data_source_schemas: HashMap<String, pb::Schema> =
-            data_sources::schemas().into_iter().map(|(name, schema)| (name.to_owned(), schema.to_proto())).collect();
+            data_sources::ALL.iter().map(|d| (d.type_name().to_owned(), schema_to_proto(&d.schema()))).collect();
         let response = pb::get_provider_schema::Response {
-            provider: Some(crate::provider::config::schema().to_proto()),
+            provider: Some(schema_to_proto(&crate::provider::config::schema())),
             data_source_schemas,
             server_capabilities: Some(capabilities()),
             ..Default::default()
@@ -228,12 +270,14 @@ provider_service! {
         request: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let request = request.into_inner();
-        let diags = match data_sources::schema(&request.type_name) {
-            None => data_sources::validate(&request.type_name, &Value::Null),
-            Some(schema) => match decode(request.config.as_ref(), &schema.object_type(), "data source configuration") {
-                Ok(config) => data_sources::validate(&request.type_name, &config),
-                Err(diag) => vec![diag],
-            },
+        let diags = match data_sources::find(&request.type_name) {
+            Err(diag) => vec![diag],
+            Ok(source) => {
+                match decode(request.config.as_ref(), &source.schema().object_type(), "data source configuration") {
+                    Ok(config) => source.validate(&config),
+                    Err(diag) => vec![diag],
+                }
+            }
         };
         Ok(Response::new(pb::validate_data_resource_config::Response { diagnostics: diagnostics(&diags) }))
     }
@@ -341,9 +385,8 @@ provider_service! {
 
 impl ProviderService {
     async fn read(&self, request: &pb::read_data_source::Request) -> Result<pb::DynamicValue, Vec<Diagnostic>> {
-        let schema = data_sources::schema(&request.type_name)
-            .ok_or_else(|| data_sources::validate(&request.type_name, &Value::Null))?;
-        let ty = schema.object_type();
+        let source = data_sources::find(&request.type_name).map_err(|d| vec![d])?;
+        let ty = source.schema().object_type();
         let config = decode(request.config.as_ref(), &ty, "data source configuration").map_err(|d| vec![d])?;
         if !config.is_wholly_known() {
             return Err(vec![Diagnostic::error(
@@ -352,7 +395,7 @@ impl ProviderService {
             )]);
         }
         let ctx = self.provider.read_context().map_err(|d| vec![d])?;
-        let state = data_sources::read(&request.type_name, &ctx, &config).await?;
+        let state = source.read(&ctx, &config).await?;
         encode(&state, &ty).map_err(|d| vec![d])
     }
 }

@@ -1,4 +1,5 @@
-//! The schema model our provider and data source declare, and its tfplugin6 form.
+//! The schema model our provider and data sources declare (its protocol form is built in
+//! `protocol`, the only module that knows the generated types).
 //!
 //! Only flat attributes are modelled: the provider block and `hss_host_ports` need nothing else,
 //! and list-of-object results use a plain `type` (not `nested_type`) so that Terraform 1.0.3,
@@ -6,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::proto::tfplugin6 as pb;
 use crate::value::Type;
 
 /// How an attribute is set: by the user (required/optional) or by the provider (computed).
@@ -49,33 +49,5 @@ impl Schema {
     /// The object type of a value of this block, used to decode config and encode state.
     pub(crate) fn object_type(&self) -> Type {
         Type::Object(self.attributes.iter().map(|a| (a.name.to_owned(), a.ty.clone())).collect::<BTreeMap<_, _>>())
-    }
-
-    pub(crate) fn to_proto(&self) -> pb::Schema {
-        let attributes = self
-            .attributes
-            .iter()
-            .map(|a| pb::schema::Attribute {
-                name: a.name.to_owned(),
-                r#type: a.ty.to_json(),
-                description: a.description.clone(),
-                description_kind: pb::StringKind::Markdown as i32,
-                required: a.mode == Mode::Required,
-                optional: a.mode == Mode::Optional,
-                computed: a.mode == Mode::Computed,
-                sensitive: a.sensitive,
-                ..Default::default()
-            })
-            .collect();
-        pb::Schema {
-            version: self.version,
-            block: Some(pb::schema::Block {
-                version: self.version,
-                attributes,
-                description: self.description.clone(),
-                description_kind: pb::StringKind::Markdown as i32,
-                ..Default::default()
-            }),
-        }
     }
 }

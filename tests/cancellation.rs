@@ -8,7 +8,7 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use hss_provider::sim::{Faults, REFERENCE_HOST_ID, SimConfig, SimHandle, Simulator};
+use hss_sim::{Faults, REFERENCE_HOST_ID, SimConfig, SimHandle, Simulator};
 use support::grpc::{Provider, errors, n, s, text};
 use support::reliability::procs::{descendants_running, interrupt_group, is_running, provider_exe, spawn_terraform};
 use support::sim::{self, PROJECT, Sim, TOKEN};

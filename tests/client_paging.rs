@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use hss_provider::hss::{Client, ClientConfig, Credentials, PortQuery, PortRecord, Secret, sign};
-use hss_provider::sim::{Drift, Faults, SimConfig, SimHandle, Simulator};
+use hss_sim::{Drift, Faults, SimConfig, SimHandle, Simulator};
 use tokio_util::sync::CancellationToken;
 
 const PROJECT: &str = "p";

@@ -1,5 +1,5 @@
 //! The committed registry docs (`docs/`) must equal what the schema renders, so that they can
-//! never drift from the provider. `UPDATE_DOCS=1 cargo test --test docs` rewrites them.
+//! never drift from the provider. `make docs` rewrites them.
 
 use std::path::Path;
 
@@ -9,7 +9,7 @@ fn registry_docs_match_the_schema() {
     let update = std::env::var_os("UPDATE_DOCS").is_some();
     let mut stale = Vec::new();
     for (path, expected) in hss_provider::docs::registry_docs() {
-        let file = root.join(path);
+        let file = root.join(&path);
         if update {
             std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
             std::fs::write(&file, &expected).expect("write doc");
@@ -17,7 +17,7 @@ fn registry_docs_match_the_schema() {
             stale.push(path);
         }
     }
-    assert!(stale.is_empty(), "stale docs {stale:?}: run UPDATE_DOCS=1 cargo test --test docs");
+    assert!(stale.is_empty(), "stale docs {stale:?}: run `make docs`");
 }
 
 #[test]
@@ -29,4 +29,5 @@ fn every_schema_attribute_is_documented() {
     }
     assert!(docs.contains("- `secret_key` (String, Sensitive)"));
     assert!(docs.contains("### Nested Schema for `ports`"));
+    assert!(!docs.contains("# missing example"), "every data source has an example");
 }

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
-use hss_provider::sim::{Drift, Faults, PortRecord, SimConfig, SimHandle, Simulator};
 use hss_provider::value::{Number, Value};
+use hss_sim::{Drift, Faults, PortRecord, SimConfig, SimHandle, Simulator};
 use support::grpc::{Provider, errors, n, s, text};
 use support::sim::{PROJECT, TOKEN};
 

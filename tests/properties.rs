@@ -10,9 +10,24 @@ use hss_provider::fuzzing::{self, Verdict};
 use hss_provider::hss::{PortPage, PortRecord};
 use hss_provider::value::{self, Number, Type, Value};
 use proptest::prelude::*;
+use proptest::test_runner::{FileFailurePersistence, RngSeed};
 
+/// The seed CI runs with, so that a commit passes or fails the same way every time.
+/// `scripts/explore-properties.sh` runs with a fresh seed (and more cases) to look for new bugs.
+const CI_SEED: u64 = 0x4853_535f_5345_4544;
+
+/// `cases` cases from the fixed seed, unless `PROPTEST_RNG_SEED`/`PROPTEST_CASES` say otherwise.
+/// Failures found while exploring are kept in `tests/properties.proptest-regressions`, which is
+/// checked in, and replayed first on every run.
 fn config(cases: u32) -> ProptestConfig {
-    ProptestConfig { cases, ..ProptestConfig::default() }
+    let from_env = ProptestConfig::default();
+    let explicit = |name| std::env::var_os(name).is_some();
+    ProptestConfig {
+        cases: if explicit("PROPTEST_CASES") { from_env.cases } else { cases },
+        rng_seed: if explicit("PROPTEST_RNG_SEED") { from_env.rng_seed } else { RngSeed::Fixed(CI_SEED) },
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..from_env
+    }
 }
 
 /// Bytes that are mostly msgpack or JSON: a valid encoding with some bytes changed, cut or added.
@@ -64,6 +79,29 @@ fn number() -> impl Strategy<Value = Number> {
         (-70_000i64..70_000).prop_map(Number::from_i64),
         any::<f64>().prop_filter_map("finite", Number::from_f64),
         Just(Number::from_u64(u64::MAX)),
+        boundary().prop_map(|(n, _)| n),
+    ]
+}
+
+/// Numbers at the edges where representations change: around 2^53 (floats stop holding every
+/// integer), i64::MAX and u64::MAX (integers stop fitting), and large exponents; each with the
+/// exact integer it should equal when it is whole (as an i128).
+fn boundary() -> impl Strategy<Value = (Number, Option<i128>)> {
+    let two53 = 1i64 << 53;
+    prop_oneof![
+        (-4i64..4).prop_map(move |d| (Number::from_i64(two53 + d), Some(i128::from(two53 + d)))),
+        (-4i64..4).prop_map(move |d| {
+            let f = (two53 + d) as f64;
+            (Number::from_f64(f).expect("finite"), Some(f as i128))
+        }),
+        (0i64..4).prop_map(|d| (Number::from_i64(i64::MAX - d), Some(i128::from(i64::MAX - d)))),
+        (0u64..4).prop_map(|d| (Number::from_u64(u64::MAX - d), Some(i128::from(u64::MAX - d)))),
+        (54i32..64).prop_map(|e| {
+            let f = 2f64.powi(e) * 1.5;
+            (Number::from_f64(f).expect("finite"), Some(f as i128))
+        }),
+        (100i32..308).prop_map(|e| (Number::from_f64(10f64.powi(e)).expect("finite"), None)),
+        (-300i32..-1).prop_map(|e| (Number::from_f64(10f64.powi(e)).expect("finite"), None)),
     ]
 }
 
@@ -162,6 +200,13 @@ fn record() -> impl Strategy<Value = PortRecord> {
     )
 }
 
+fn hash(v: &Number) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    v.hash(&mut h);
+    h.finish()
+}
+
 /// Whether `v` (a known number, or absent) is a whole number within `min..=max`.
 fn whole_within(v: Option<&Value>, min: i64, max: i64) -> bool {
     match v {
@@ -220,6 +265,24 @@ proptest! {
     fn typed_values_round_trip_through_msgpack((ty, v) in any_type().prop_flat_map(|t| (Just(t.clone()), value_of(&t)))) {
         let bytes = encode(&v, &ty);
         prop_assert_eq!(value::decode_msgpack(&bytes, &ty).expect("decodes"), v);
+    }
+
+    /// Equality is exact: a whole number equals the decimal integer it is, in every
+    /// representation, and equal numbers hash alike (Terraform's sets depend on it).
+    #[test]
+    fn numbers_compare_exactly_at_the_boundaries((n, whole) in boundary()) {
+        let decoded = value::decode_msgpack(&encode(&Value::Number(n.clone()), &Type::Number), &Type::Number)
+            .expect("decodes");
+        prop_assert_eq!(&decoded, &Value::Number(n.clone()));
+        let decoded = decoded.as_number().expect("a number").clone();
+        prop_assert_eq!(hash(&decoded), hash(&n));
+        if let Some(i) = whole {
+            let text = Number::parse(&i.to_string()).expect("an integer parses");
+            prop_assert_eq!(&n, &text);
+            prop_assert_eq!(hash(&n), hash(&text));
+            let next = Number::parse(&(i + 1).to_string()).expect("an integer parses");
+            prop_assert_ne!(&n, &next);
+        }
     }
 
     #[test]

@@ -119,7 +119,7 @@ async fn validation_errors_carry_attribute_paths() {
     let diags = session
         .validate(&[("host_id", s("h")), ("port", Value::Number(Number::from_i64(70000))), ("type", s("SCTP"))])
         .await;
-    assert_eq!(paths(&diags), ["type", "port"]);
+    assert_eq!(paths(&diags), ["port", "type"]);
     assert!(diags.iter().all(|d| d.severity == pb::diagnostic::Severity::Error as i32));
 
     let provider_config = config(

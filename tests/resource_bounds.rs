@@ -8,8 +8,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use hss_provider::sim::{SimConfig, Simulator};
 use hss_provider::value::{self, Number, Type, Value};
+use hss_sim::{SimConfig, Simulator};
 use tonic::codegen::http;
 use tower::ServiceExt as _;
 

@@ -6,8 +6,8 @@
 
 mod support;
 
-use hss_provider::sim::REFERENCE_HOST_ID;
 use hss_provider::value::Value;
+use hss_sim::REFERENCE_HOST_ID;
 use support::grpc::{Provider, errors, n, s, text};
 use support::plugin::pb;
 use support::reliability::echo::{Echo, EchoServer};
@@ -104,7 +104,7 @@ async fn scenario(config: &[(&'static str, Value)]) -> (bool, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_never_shows_a_secret_over_grpc() {
-    let sim = hss_provider::sim::Simulator::start(sim::Sim::config(&[])).await.expect("simulator");
+    let sim = hss_sim::Simulator::start(sim::Sim::config(&[])).await.expect("simulator");
     let url = sim.url();
     let echo_msg = EchoServer::start(Echo::ErrorMsg);
     let echo_html = EchoServer::start(Echo::Html);

@@ -1,13 +1,12 @@
 //! The `hss-sim` simulator over real HTTP with a reqwest client: validation, paging, order,
-//! filters, both authentication modes, every fault, the counters, keep-alive and the CLI binary.
+//! filters, both authentication modes (signed by the provider's signer), every fault, the counters
+//! and keep-alive. The command line is tested in `hss-sim/tests/cli.rs`.
 
 use std::collections::BTreeSet;
-use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
 use hss_provider::hss::sign;
-use hss_provider::sim::{Drift, Faults, HostMeta, PortRecord, REFERENCE_HOST_ID, SimConfig, SimHandle, Simulator};
+use hss_sim::{Drift, Faults, HostMeta, PortRecord, REFERENCE_HOST_ID, SimConfig, SimHandle, Simulator};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -596,71 +595,4 @@ async fn bad_configurations_are_refused() {
     assert_eq!(Simulator::start(missing).await.err().map(|e| e.kind()), Some(std::io::ErrorKind::NotFound));
     let reference = SimConfig { generate: vec![(REFERENCE_HOST_ID.into(), 3)], ..Default::default() };
     assert!(Simulator::start(reference).await.is_err());
-}
-
-fn wait_for_file(path: &Path) -> String {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(s) = std::fs::read_to_string(path)
-            && s.ends_with('\n')
-        {
-            return s.trim().to_string();
-        }
-        assert!(Instant::now() < deadline, "the simulator did not write {}", path.display());
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-#[tokio::test]
-async fn cli_binary_serves_and_exits_cleanly() {
-    let bin = env!("CARGO_BIN_EXE_hss-sim");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let url_file = dir.path().join("url");
-    let child = Command::new(bin)
-        .args(["--listen", "127.0.0.1:0", "--url-file"])
-        .arg(&url_file)
-        .args(["--generate", "h=5", "--token", "SECRET-tok", "--seed", "4", "--verbose"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("hss-sim starts");
-    let url = wait_for_file(&url_file);
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-
-    let r = send(http().get(format!("{url}/v5/{PROJECT}/asset/ports?host_id=h")).header("X-Auth-Token", "SECRET-tok"))
-        .await;
-    assert_eq!(r.status, 200);
-    assert_eq!((r.total(), r.records().len()), (5, 5));
-    let r = send(http().get(format!("{url}/v5/{PROJECT}/asset/ports?host_id=h"))).await;
-    assert_eq!(r.status, 401);
-
-    // SIGTERM: a clean exit.
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill runs");
-    assert!(status.success());
-    let out = child.wait_with_output().expect("hss-sim exits");
-    assert!(out.status.success(), "{:?}", out.status);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(stdout.lines().collect::<Vec<_>>(), [url.as_str()], "the URL is printed once");
-    assert_eq!(stderr.lines().filter(|l| l.contains("/asset/ports")).count(), 2, "{stderr}");
-    assert!(!stdout.contains("SECRET") && !stderr.contains("SECRET"), "{stderr}");
-}
-
-#[test]
-fn cli_binary_help_and_bad_flags() {
-    let bin = env!("CARGO_BIN_EXE_hss-sim");
-    let help = Command::new(bin).arg("--help").output().expect("runs");
-    assert!(help.status.success());
-    let text = String::from_utf8_lossy(&help.stdout);
-    for flag in ["--listen", "--url-file", "--generate", "--fixture", "--rate-drop", "--drift", "--verbose"] {
-        assert!(text.contains(flag), "{flag} missing from --help");
-    }
-    for args in [&["--bogus"][..], &["--rate-429", "2"], &["--secret-key", "SK-hidden"], &["--listen"]] {
-        let out = Command::new(bin).args(args).output().expect("runs");
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.starts_with("hss-sim: "), "{stderr}");
-        assert!(!stderr.contains("SK-hidden"), "{stderr}");
-        assert!(out.stdout.is_empty());
-    }
 }

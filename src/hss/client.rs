@@ -6,26 +6,18 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use super::config::{ClientConfig, Credentials};
-use super::error::{Error, ErrorKind};
+use super::config::ClientConfig;
+use super::error::Error;
 use super::limits::Limits;
 use super::model::{PortList, PortQuery};
 use super::paging;
 use super::request::{Auth, Endpoint};
+use super::transport::Transport;
 
 /// The HSS API client.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
-}
-
-/// The shared state behind every clone of a [`Client`].
-pub(crate) struct Inner {
-    pub http: reqwest::Client,
-    pub config: ClientConfig,
-    pub endpoint: Endpoint,
-    pub auth: Auth,
-    pub limits: Limits,
+    inner: Arc<Transport>,
 }
 
 impl Client {
@@ -63,7 +55,7 @@ impl Client {
             "HSS client ready"
         );
         let limits = Limits::new(config.max_concurrent_requests, config.requests_per_second);
-        Ok(Client { inner: Arc::new(Inner { http, config, endpoint, auth, limits }) })
+        Ok(Client { inner: Arc::new(Transport { http, config, endpoint, auth, limits }) })
     }
 
     /// The base URL requests go to, without a trailing slash.
@@ -91,7 +83,7 @@ impl fmt::Debug for Client {
 
 /// `terraform-provider-hss/{version}`, plus ` terraform/{version}` when known.
 pub fn user_agent(terraform_version: Option<&str>) -> String {
-    let mut ua = format!("terraform-provider-hss/{}", env!("CARGO_PKG_VERSION"));
+    let mut ua = format!("terraform-provider-hss/{}", crate::VERSION);
     if let Some(v) = terraform_version.map(str::trim).filter(|v| !v.is_empty()) {
         let v: String = v.chars().filter(|c| c.is_ascii_graphic()).collect();
         ua.push_str(" terraform/");
@@ -100,56 +92,14 @@ pub fn user_agent(terraform_version: Option<&str>) -> String {
     ua
 }
 
-impl Inner {
-    /// Removes any configured secret from text the server sent back (defence in depth: a proxy
-    /// could echo request headers into an error page).
-    pub(crate) fn redact(&self, error: Error) -> Error {
-        let secrets: Vec<&str> = match &self.config.credentials {
-            Credentials::Token(t) => vec![t.expose()],
-            Credentials::AkSk { secret_key, security_token, .. } => {
-                let mut v = vec![secret_key.expose()];
-                if let Some(t) = security_token {
-                    v.push(t.expose());
-                }
-                v
-            }
-        };
-        // Very short values would redact ordinary words; real secrets are long.
-        let secrets: Vec<&str> = secrets.into_iter().filter(|s| s.len() >= 8).collect();
-        if secrets.is_empty() {
-            return error;
-        }
-        let scrub = |s: &mut String| {
-            for secret in &secrets {
-                if s.contains(secret) {
-                    *s = s.replace(secret, "***");
-                }
-            }
-        };
-        error.map_text(|kind| match kind {
-            // Every text the server chose: a server may echo request headers in any of them.
-            ErrorKind::Api { error_code, error_msg, body, request_id, .. } => {
-                for text in [error_code, error_msg, body, request_id].into_iter().flatten() {
-                    scrub(text);
-                }
-            }
-            ErrorKind::Malformed { body, reason, .. } => {
-                scrub(body);
-                scrub(reason);
-            }
-            _ => {}
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hss::Secret;
+    use crate::hss::{Credentials, Secret};
 
     #[test]
     fn user_agent_format() {
-        let v = env!("CARGO_PKG_VERSION");
+        let v = crate::VERSION;
         assert_eq!(user_agent(None), format!("terraform-provider-hss/{v}"));
         assert_eq!(user_agent(Some("1.0.3")), format!("terraform-provider-hss/{v} terraform/1.0.3"));
         assert_eq!(user_agent(Some("")), format!("terraform-provider-hss/{v}"));

@@ -5,16 +5,18 @@
 //! Layout:
 //! - [`config`]: [`ClientConfig`] and [`Credentials`] with their defaults;
 //! - [`secret`]: [`Secret`], a string that never prints itself;
-//! - [`sign`]: Huawei `SDK-HMAC-SHA256` signing and RFC 3986 escaping (shared with the simulator);
+//! - [`sign`]: Huawei `SDK-HMAC-SHA256` signing and RFC 3986 escaping;
 //! - `request`: builds one signed request (URL, canonical query, headers, auth);
-//! - `attempt`: one HTTP exchange (limits, signed request, timeout, decoding);
-//! - `retry`: the retry loop, back-off with full jitter, `Retry-After`;
 //! - `limits`: concurrency gate, token bucket and adaptive back-off shared by all clones;
+//! - `transport`: what every request shares, and one HTTP exchange (limits, signed request,
+//!   timeout, decoding, classification of the outcome);
+//! - `retry`: the retry loop over attempts, back-off with full jitter, `Retry-After`;
 //! - `paging`: reads every page and checks the result is complete;
 //! - [`model`]: serde types of the API; [`error`]: the [`Error`] type and its hints;
 //! - `client`: [`Client`], tying it together.
+//!
+//! Dependencies run one way: `client` → `paging` → `retry` → `transport` → `request`, `limits`.
 
-mod attempt;
 mod client;
 pub mod config;
 pub mod error;
@@ -25,6 +27,7 @@ mod request;
 mod retry;
 pub mod secret;
 pub mod sign;
+mod transport;
 
 pub use client::{Client, user_agent};
 pub use config::{ClientConfig, Credentials, DEFAULT_CLOUD};

@@ -9,10 +9,10 @@ use std::collections::HashSet;
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::client::Inner;
 use super::error::Error;
 use super::model::{MAX_OFFSET, MAX_PAGE_SIZE, MIN_PAGE_SIZE, PortList, PortPage, PortQuery, PortRecord};
 use super::retry;
+use super::transport::Transport;
 
 /// How many times the whole list is read before giving up on an inconsistent result.
 pub(crate) const MAX_LIST_ATTEMPTS: u32 = 3;
@@ -20,7 +20,11 @@ pub(crate) const MAX_LIST_ATTEMPTS: u32 = 3;
 const MAX_PROBLEMS_SHOWN: usize = 4;
 
 /// Reads the complete list for `query`, re-reading it while it is inconsistent.
-pub(crate) async fn list_all(inner: &Inner, query: &PortQuery, cancel: &CancellationToken) -> Result<PortList, Error> {
+pub(crate) async fn list_all(
+    inner: &Transport,
+    query: &PortQuery,
+    cancel: &CancellationToken,
+) -> Result<PortList, Error> {
     let page_size = query.effective_page_size();
     if !(MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(&page_size) {
         return Err(Error::config(format!(
@@ -56,7 +60,7 @@ pub(crate) async fn list_all(inner: &Inner, query: &PortQuery, cancel: &Cancella
 
 /// Reads every page once. `Ok(Err(problem))` when the pages do not add up.
 async fn read_once(
-    inner: &Inner,
+    inner: &Transport,
     query: &PortQuery,
     page_size: u64,
     cancel: &CancellationToken,

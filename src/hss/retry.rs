@@ -2,15 +2,14 @@
 //! 500/502/503/504, malformed 2xx bodies, transport failures and timeouts, with exponential
 //! back-off and full jitter; never other 4xx. Cancellation stops every wait and request at once.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
-use super::attempt;
-use super::client::Inner;
 use super::config::ClientConfig;
 use super::error::Error;
+use super::transport::{self, Failure, Transport};
 
 /// Back-off before retry number `retry` (0 = first retry): a uniformly random duration between
 /// zero and `min(max, base * 2^retry)` ("full jitter"). `jitter` is in `[0, 1)`.
@@ -26,36 +25,6 @@ pub(crate) fn jitter() -> f64 {
         return 0.5;
     }
     (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// Parses `Retry-After`: delay-seconds (integer, or decimal as some gateways send) or an
-/// HTTP-date (a date in the past means "now"). Not capped here.
-pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
-    let v = value.trim();
-    if v.is_empty() {
-        return None;
-    }
-    if v.bytes().all(|b| b.is_ascii_digit()) {
-        return Some(Duration::from_secs(v.parse().unwrap_or(u64::MAX)));
-    }
-    if let Ok(f) = v.parse::<f64>() {
-        return (f.is_finite() && f >= 0.0).then(|| Duration::from_secs_f64(f.min(1e9)));
-    }
-    let at = httpdate::parse_http_date(v).ok()?;
-    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
-}
-
-/// A failed attempt: the error, plus the server's `Retry-After` when it gave one.
-#[derive(Debug)]
-pub(crate) struct Failure {
-    pub error: Error,
-    pub retry_after: Option<Duration>,
-}
-
-impl From<Error> for Failure {
-    fn from(error: Error) -> Self {
-        Failure { error, retry_after: None }
-    }
 }
 
 /// How failed attempts are retried.
@@ -78,13 +47,13 @@ impl Policy {
 /// GETs the port list with `pairs` as query and decodes the 2xx body as `T`, retrying as
 /// described in the module docs. `offset` is only for logs.
 pub(crate) async fn get_json<T: DeserializeOwned>(
-    inner: &Inner,
+    inner: &Transport,
     pairs: &[(String, String)],
     offset: u64,
     cancel: &CancellationToken,
 ) -> Result<T, Error> {
     let policy = Policy::from_config(&inner.config);
-    run(policy, offset, cancel, |n| attempt::get_json(inner, pairs, offset, n)).await
+    run(policy, offset, cancel, |n| transport::get_json(inner, pairs, offset, n)).await
 }
 
 /// The retry loop. `attempt(n)` makes attempt number `n` (1-based). Retries what
@@ -145,6 +114,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hss::transport::parse_retry_after;
     use std::time::UNIX_EPOCH;
 
     const MS: Duration = Duration::from_millis(1);

@@ -1,7 +1,8 @@
 //! Huawei Cloud AK/SK request signing (`SDK-HMAC-SHA256`) and the RFC 3986 escaping it relies on.
 //!
-//! Everything here is a pure function of its inputs, so the client (which signs) and the
-//! simulator (which verifies) share exactly one implementation of the canonical forms.
+//! Everything here is a pure function of its inputs. The simulator verifies signatures with its
+//! own implementation (`hss-sim/src/signature.rs`), and both are checked against vectors from
+//! Huawei's official signer (`tests/vectors/`), so a canonicalisation mistake here cannot hide.
 //!
 //! The canonical request is
 //! `METHOD \n canonical-URI \n canonical-query \n canonical-headers \n signed-headers \n hex(sha256(body))`
@@ -117,9 +118,8 @@ pub fn authorization(access_key: &str, signed_headers: &str, signature: &str) ->
 
 /// Formats a time as `YYYYMMDDTHHMMSSZ` in UTC (times before 1970 are clamped to the epoch).
 pub fn sdk_date(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let ((year, month, day), (h, m, s)) = crate::civil::utc(secs);
-    format!("{year:04}{month:02}{day:02}T{h:02}{m:02}{s:02}Z")
+    let format = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    time::OffsetDateTime::from(t.max(UNIX_EPOCH)).format(format).unwrap_or_default()
 }
 
 /// Lowercase hex SHA-256 of `data`.

@@ -1,7 +1,8 @@
 //! The provider block: its schema, the `HW_*` environment fallbacks, and the checks that turn it
 //! into an HSS client configuration.
 //!
-//! Precedence is configuration, then environment variable, then default. Checks that need only
+//! Precedence is configuration, then environment variable, then default; an empty string in
+//! the block counts as unset, and credentials in the block win over the environment's as a whole. Checks that need only
 //! the configuration (a bad number, a token next to an access key) run at validate time; checks
 //! that need the environment too (are there credentials at all?) run at configure time, so that
 //! `terraform validate` works in CI without credentials.
@@ -10,238 +11,140 @@ use std::time::Duration;
 
 use crate::diagnostics::Diagnostic;
 use crate::hss::{ClientConfig, Credentials, Secret};
-use crate::schema::{Attribute, Mode, Schema};
-use crate::value::{Type, Value};
+use crate::model::{Between, BlockModel, Meta, Range, terraform_model};
+use crate::schema::Schema;
+use crate::value::Value;
 
-/// One provider attribute: its name, environment variable, type and documentation.
-struct Setting {
-    name: &'static str,
-    env: &'static str,
-    ty: Type,
-    sensitive: bool,
-    doc: &'static str,
+terraform_model! {
+    /// The provider block. Every argument is optional here: each may come from its environment
+    /// variable instead.
+    pub(crate) struct ProviderArgs {
+        optional region: String,
+            Meta::new("Region of the HSS endpoint, such as `ap-southeast-1`. Needed unless `endpoint` is set.")
+                .env("HW_REGION_NAME");
+        optional project_id: String,
+            Meta::new("Project ID in that region. Required, here or in the environment.").env("HW_PROJECT_ID");
+        optional access_key: String,
+            Meta::new(
+                "Access key (AK) for `SDK-HMAC-SHA256` request signing. Use with `secret_key`; conflicts with `token`.",
+            )
+            .env("HW_ACCESS_KEY");
+        optional secret_key: String,
+            Meta::new("Secret key (SK) that signs requests. Never logged or stored in state.")
+                .env("HW_SECRET_KEY")
+                .sensitive();
+        optional security_token: String,
+            Meta::new("Security token of temporary AK/SK credentials, sent as `X-Security-Token`.")
+                .env("HW_SECURITY_TOKEN")
+                .sensitive();
+        optional token: String,
+            Meta::new("IAM user token, sent as `X-Auth-Token`. Conflicts with `access_key`/`secret_key`.")
+                .env("HW_AUTH_TOKEN")
+                .sensitive();
+        optional endpoint: String,
+            Meta::new(
+                "Base URL of the HSS API, such as `http://127.0.0.1:8080` for the bundled simulator. \
+                 Default `https://hss.{region}.{cloud}`.",
+            )
+            .env("HW_HSS_ENDPOINT");
+        optional cloud: String,
+            Meta::new("Domain of the cloud used to build the default endpoint. Default `myhuaweicloud.com`.")
+                .env("HW_CLOUD");
+        optional enterprise_project_id: String,
+            Meta::new(
+                "Enterprise project used by data sources that do not set their own; `all_granted_eps` means all.",
+            )
+            .env("HW_ENTERPRISE_PROJECT_ID");
+        optional insecure: bool,
+            Meta::new(
+                "Skip TLS certificate verification. For test endpoints only; a warning is logged. Default `false`.",
+            )
+            .env("HW_INSECURE");
+        optional cacert_file: String,
+            Meta::new("Path of a PEM bundle added to the system's trusted roots.").env("HW_CACERT_FILE");
+        optional max_retries: i64,
+            Meta::new(
+                "Retries per request after throttling (429), server errors (5xx), timeouts and dropped connections; \
+                 `0` disables retries. Default `5`.",
+            )
+            .env("HW_MAX_RETRIES"),
+            Range(0, 100);
+        optional max_concurrent_requests: i64,
+            Meta::new(
+                "Requests in flight at once, shared by every data source read of the run. At least `1`. Default `8`.",
+            )
+            .env("HW_MAX_CONCURRENT_REQUESTS"),
+            Range(1, 256);
+        optional requests_per_second: f64,
+            Meta::new("Rate limit shared by every read of the run; `0` means unlimited. Default `0`.")
+                .env("HW_REQUESTS_PER_SECOND"),
+            Between(0.0, 100_000.0);
+        optional request_timeout: f64,
+            Meta::new("Timeout of one HTTP request, in seconds. Default `30`.").env("HW_REQUEST_TIMEOUT"),
+            Between(1.0, 3600.0);
+    }
 }
 
-const fn text(name: &'static str, env: &'static str, doc: &'static str) -> Setting {
-    Setting { name, env, ty: Type::String, sensitive: false, doc }
-}
-
-const fn secret(name: &'static str, env: &'static str, doc: &'static str) -> Setting {
-    Setting { name, env, ty: Type::String, sensitive: true, doc }
-}
-
-const fn number(name: &'static str, env: &'static str, doc: &'static str) -> Setting {
-    Setting { name, env, ty: Type::Number, sensitive: false, doc }
-}
-
-const SETTINGS: &[Setting] = &[
-    text(
-        "region",
-        "HW_REGION_NAME",
-        "Region of the HSS endpoint, such as `ap-southeast-1`. Needed unless `endpoint` is set.",
-    ),
-    text("project_id", "HW_PROJECT_ID", "Project ID in that region. Required, here or in the environment."),
-    text(
-        "access_key",
-        "HW_ACCESS_KEY",
-        "Access key (AK) for `SDK-HMAC-SHA256` request signing. Use with `secret_key`; conflicts with `token`.",
-    ),
-    secret("secret_key", "HW_SECRET_KEY", "Secret key (SK) that signs requests. Never logged or stored in state."),
-    secret(
-        "security_token",
-        "HW_SECURITY_TOKEN",
-        "Security token of temporary AK/SK credentials, sent as `X-Security-Token`.",
-    ),
-    secret(
-        "token",
-        "HW_AUTH_TOKEN",
-        "IAM user token, sent as `X-Auth-Token`. Conflicts with `access_key`/`secret_key`.",
-    ),
-    text(
-        "endpoint",
-        "HW_HSS_ENDPOINT",
-        "Base URL of the HSS API, such as `http://127.0.0.1:8080` for the bundled simulator. Default `https://hss.{region}.{cloud}`.",
-    ),
-    text("cloud", "HW_CLOUD", "Domain of the cloud used to build the default endpoint. Default `myhuaweicloud.com`."),
-    text(
-        "enterprise_project_id",
-        "HW_ENTERPRISE_PROJECT_ID",
-        "Enterprise project used by data sources that do not set their own; `all_granted_eps` means all.",
-    ),
-    Setting {
-        name: "insecure",
-        env: "HW_INSECURE",
-        ty: Type::Bool,
-        sensitive: false,
-        doc: "Skip TLS certificate verification. For test endpoints only; a warning is logged. Default `false`.",
-    },
-    text("cacert_file", "HW_CACERT_FILE", "Path of a PEM bundle added to the system's trusted roots."),
-    number(
-        "max_retries",
-        "HW_MAX_RETRIES",
-        "Retries per request after throttling (429), server errors (5xx), timeouts and dropped connections; `0` disables retries. Default `5`.",
-    ),
-    number(
-        "max_concurrent_requests",
-        "HW_MAX_CONCURRENT_REQUESTS",
-        "Requests in flight at once, shared by every data source read of the run. At least `1`. Default `8`.",
-    ),
-    number(
-        "requests_per_second",
-        "HW_REQUESTS_PER_SECOND",
-        "Rate limit shared by every read of the run; `0` means unlimited. Default `0`.",
-    ),
-    number("request_timeout", "HW_REQUEST_TIMEOUT", "Timeout of one HTTP request, in seconds. Default `30`."),
-];
+/// The arguments that together make one set of credentials. The block's credentials win over
+/// the environment's as a whole: a `token` in the block is never mixed with (or blocked by) an
+/// `HW_ACCESS_KEY` exported in the shell.
+const CREDENTIALS: &[&str] = &["access_key", "secret_key", "security_token", "token"];
 
 /// The provider block's schema; each description names its environment variable.
 pub(crate) fn schema() -> Schema {
-    let attributes = SETTINGS
-        .iter()
-        .map(|s| {
-            let a = Attribute::new(
-                s.name,
-                s.ty.clone(),
-                Mode::Optional,
-                format!("{} Environment variable: `{}`.", s.doc, s.env),
-            );
-            if s.sensitive { a.sensitive() } else { a }
-        })
-        .collect();
     Schema {
         version: 0,
         description: "Reads Huawei Cloud Host Security Service (HSS) data. Every argument can also be set through \
                       its `HW_*` environment variable; the configuration wins over the environment."
             .into(),
-        attributes,
+        attributes: ProviderArgs::attributes(),
     }
-}
-
-/// A setting's value after looking at the configuration and the environment.
-#[derive(Debug, Clone, PartialEq)]
-enum Resolved {
-    /// Unknown at plan time (it depends on something not yet created).
-    Unknown,
-    Absent,
-    Text(String),
-    Bool(bool),
-    Number(f64),
 }
 
 /// The provider configuration with every fallback applied.
 pub(crate) struct Resolution {
-    values: Vec<(&'static str, Resolved)>,
+    args: ProviderArgs,
+    unknown: Vec<&'static str>,
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
-/// Reads every setting from `config` (the decoded provider block), falling back to `env`.
+/// Reads the block (`config`, decoded), then fills what it leaves out from `env`.
 pub(crate) fn resolve(config: &Value, env: &dyn Fn(&str) -> Option<String>) -> Resolution {
-    let mut diagnostics = Vec::new();
-    let values = SETTINGS
-        .iter()
-        .map(|s| {
-            let resolved = match config.get(s.name) {
-                Some(v) if !v.is_known() => Resolved::Unknown,
-                Some(v) if !v.is_null() => from_config(s, v),
-                _ => match env(s.env).filter(|v| !v.trim().is_empty()) {
-                    Some(raw) => from_env(s, &raw).unwrap_or_else(|d| {
-                        diagnostics.push(d);
-                        Resolved::Absent
-                    }),
-                    None => Resolved::Absent,
-                },
-            };
-            (s.name, resolved)
-        })
-        .collect();
-    let mut resolution = Resolution { values, diagnostics };
+    let mut parsed = ProviderArgs::parse(config);
+    let block = &parsed.model;
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|s| !s.trim().is_empty());
+    let block_has_credentials = set(&block.token)
+        || set(&block.access_key)
+        || set(&block.secret_key)
+        || CREDENTIALS.iter().any(|name| parsed.unknown.contains(name));
+    ProviderArgs::apply_env(&mut parsed, env, &|name| !(block_has_credentials && CREDENTIALS.contains(&name)));
+    let mut resolution = Resolution { args: parsed.model, unknown: parsed.unknown, diagnostics: parsed.diagnostics };
     resolution.check_static();
     resolution
 }
 
-fn from_config(setting: &Setting, value: &Value) -> Resolved {
-    match (&setting.ty, value) {
-        (_, Value::String(s)) => Resolved::Text(s.clone()),
-        (_, Value::Bool(b)) => Resolved::Bool(*b),
-        (_, Value::Number(n)) => Resolved::Number(n.as_f64()),
-        _ => Resolved::Absent,
-    }
+/// A text setting that is set and not blank.
+fn text(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|s| !s.trim().is_empty())
 }
-
-fn from_env(setting: &Setting, raw: &str) -> Result<Resolved, Diagnostic> {
-    let raw = raw.trim();
-    match setting.ty {
-        Type::Bool => match raw.to_ascii_lowercase().as_str() {
-            "1" | "true" | "yes" => Ok(Resolved::Bool(true)),
-            "0" | "false" | "no" => Ok(Resolved::Bool(false)),
-            _ => Err(Diagnostic::attribute(
-                setting.name,
-                format!("Invalid {} value", setting.env),
-                format!("{} must be true or false, got {raw:?}.", setting.env),
-            )),
-        },
-        Type::Number => raw.parse::<f64>().ok().filter(|n| n.is_finite()).map(Resolved::Number).ok_or_else(|| {
-            Diagnostic::attribute(
-                setting.name,
-                format!("Invalid {} value", setting.env),
-                format!("{} must be a number, got {raw:?}.", setting.env),
-            )
-        }),
-        _ => Ok(Resolved::Text(raw.to_owned())),
-    }
-}
-
-/// Numeric bounds of the tuning settings: (name, minimum, maximum, whole numbers only).
-const BOUNDS: &[(&str, f64, f64, bool)] = &[
-    ("max_retries", 0.0, 100.0, true),
-    ("max_concurrent_requests", 1.0, 256.0, true),
-    ("requests_per_second", 0.0, 100_000.0, false),
-    ("request_timeout", 1.0, 3600.0, false),
-];
 
 impl Resolution {
-    fn get(&self, name: &str) -> &Resolved {
-        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v).unwrap_or(&Resolved::Absent)
-    }
-
-    fn text(&self, name: &str) -> Option<&str> {
-        match self.get(name) {
-            Resolved::Text(s) if !s.is_empty() => Some(s),
-            _ => None,
-        }
-    }
-
-    fn number(&self, name: &str) -> Option<f64> {
-        match self.get(name) {
-            Resolved::Number(n) => Some(*n),
-            _ => None,
-        }
-    }
-
-    fn is_set(&self, name: &str) -> bool {
-        self.text(name).is_some() || *self.get(name) == Resolved::Unknown
+    fn is_set(&self, name: &'static str, value: &Option<String>) -> bool {
+        text(value).is_some() || self.unknown.contains(&name)
     }
 
     /// Names of settings still unknown: a read cannot go ahead until they are known.
     pub(crate) fn unknown(&self) -> Vec<&'static str> {
-        self.values.iter().filter(|(_, v)| *v == Resolved::Unknown).map(|(n, _)| *n).collect()
+        self.unknown.clone()
     }
 
-    /// Checks that hold whatever else is set: number ranges and conflicting credentials.
+    /// Checks that hold whatever else is set: conflicting credentials (number ranges were
+    /// checked while parsing).
     fn check_static(&mut self) {
-        for &(name, min, max, whole) in BOUNDS {
-            if let Some(n) = self.number(name)
-                && (n < min || n > max || (whole && n.fract() != 0.0))
-            {
-                let kind = if whole { "a whole number" } else { "a number" };
-                self.diagnostics.push(Diagnostic::attribute(
-                    name,
-                    format!("Invalid {name}"),
-                    format!("{name} must be {kind} from {min} to {max}, got {n}."),
-                ));
-            }
-        }
-        if self.is_set("token") && (self.is_set("access_key") || self.is_set("secret_key")) {
+        let a = &self.args;
+        if self.is_set("token", &a.token)
+            && (self.is_set("access_key", &a.access_key) || self.is_set("secret_key", &a.secret_key))
+        {
             self.diagnostics.push(Diagnostic::attribute(
                 "token",
                 "Conflicting credentials",
@@ -254,8 +157,9 @@ impl Resolution {
     /// The client configuration, or the diagnostics that say what is missing. Call only when
     /// [`Resolution::unknown`] is empty.
     pub(crate) fn client_config(&self, terraform_version: Option<String>) -> Result<ClientConfig, Vec<Diagnostic>> {
+        let a = &self.args;
         let mut diags = self.diagnostics.clone();
-        let project_id = self.text("project_id").unwrap_or_default().to_owned();
+        let project_id = text(&a.project_id).unwrap_or_default().to_owned();
         if project_id.is_empty() {
             diags.push(Diagnostic::attribute(
                 "project_id",
@@ -263,8 +167,8 @@ impl Resolution {
                 "Set project_id in the provider block or the HW_PROJECT_ID environment variable.",
             ));
         }
-        let endpoint = self.text("endpoint").map(str::to_owned);
-        let region = self.text("region").map(str::to_owned);
+        let endpoint = text(&a.endpoint).map(str::to_owned);
+        let region = text(&a.region).map(str::to_owned);
         if endpoint.is_none() && region.is_none() {
             diags.push(Diagnostic::attribute(
                 "region",
@@ -273,7 +177,7 @@ impl Resolution {
             ));
         }
         let credentials = self.credentials(&mut diags);
-        let cacert_pem = self.text("cacert_file").and_then(|path| match std::fs::read(path) {
+        let cacert_pem = text(&a.cacert_file).and_then(|path| match std::fs::read(path) {
             Ok(pem) => Some(pem),
             Err(err) => {
                 diags.push(Diagnostic::attribute(
@@ -290,21 +194,22 @@ impl Resolution {
         let mut config = ClientConfig::new(project_id, credentials);
         config.endpoint = endpoint;
         config.region = region;
-        if let Some(cloud) = self.text("cloud") {
+        if let Some(cloud) = text(&a.cloud) {
             config.cloud = cloud.to_owned();
         }
-        config.insecure = matches!(self.get("insecure"), Resolved::Bool(true));
+        config.insecure = a.insecure == Some(true);
         config.cacert_pem = cacert_pem;
-        if let Some(n) = self.number("max_retries") {
-            config.max_retries = n as u32;
+        // The ranges were checked while parsing, so these conversions cannot truncate.
+        if let Some(n) = a.max_retries.and_then(|n| u32::try_from(n).ok()) {
+            config.max_retries = n;
         }
-        if let Some(n) = self.number("max_concurrent_requests") {
-            config.max_concurrent_requests = n as usize;
+        if let Some(n) = a.max_concurrent_requests.and_then(|n| usize::try_from(n).ok()) {
+            config.max_concurrent_requests = n;
         }
-        if let Some(n) = self.number("requests_per_second") {
+        if let Some(n) = a.requests_per_second {
             config.requests_per_second = n;
         }
-        if let Some(n) = self.number("request_timeout") {
+        if let Some(n) = a.request_timeout {
             config.request_timeout = Duration::from_secs_f64(n);
         }
         config.terraform_version = terraform_version;
@@ -312,13 +217,14 @@ impl Resolution {
     }
 
     fn credentials(&self, diags: &mut Vec<Diagnostic>) -> Option<Credentials> {
-        let secret = |name| self.text(name).map(|s| Secret::new(s.to_owned()));
-        match (self.text("token"), self.text("access_key"), secret("secret_key")) {
+        let a = &self.args;
+        let secret = |v: &Option<String>| text(v).map(|s| Secret::new(s.to_owned()));
+        match (text(&a.token), text(&a.access_key), secret(&a.secret_key)) {
             (Some(token), None, None) => Some(Credentials::Token(Secret::new(token.to_owned()))),
             (None, Some(ak), Some(sk)) => Some(Credentials::AkSk {
                 access_key: ak.to_owned(),
                 secret_key: sk,
-                security_token: secret("security_token"),
+                security_token: secret(&a.security_token),
             }),
             (Some(_), _, _) => None, // the conflict is already reported
             (None, Some(_), None) => {
@@ -351,7 +257,7 @@ impl Resolution {
 
     /// The provider-wide default for data sources.
     pub(crate) fn enterprise_project_id(&self) -> Option<String> {
-        self.text("enterprise_project_id").map(str::to_owned)
+        text(&self.args.enterprise_project_id).map(str::to_owned)
     }
 }
 
@@ -361,7 +267,8 @@ mod tests {
     use std::collections::{BTreeMap, HashMap};
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut map: BTreeMap<String, Value> = SETTINGS.iter().map(|s| (s.name.to_owned(), Value::Null)).collect();
+        let mut map: BTreeMap<String, Value> =
+            ProviderArgs::attributes().iter().map(|a| (a.name.to_owned(), Value::Null)).collect();
         for (k, v) in pairs {
             map.insert((*k).to_owned(), v.clone());
         }

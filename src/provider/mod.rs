@@ -32,26 +32,30 @@ enum State {
     Ready(ReadContext),
 }
 
+/// Where the provider reads its `HW_*` variables: the process environment in production, a
+/// fixed map in tests, so that a developer's own credentials never leak into a test's verdict.
+pub(crate) type Env = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 pub(crate) struct HssProvider {
     state: RwLock<State>,
     stop: CancellationToken,
-}
-
-impl Default for HssProvider {
-    fn default() -> Self {
-        HssProvider { state: RwLock::new(State::Unconfigured), stop: CancellationToken::new() }
-    }
+    env: Env,
 }
 
 impl HssProvider {
+    /// A provider that reads its environment through `env`.
+    pub(crate) fn new(env: Env) -> Self {
+        HssProvider { state: RwLock::new(State::Unconfigured), stop: CancellationToken::new(), env }
+    }
+
     /// Validate-time checks: only what the configuration itself can get wrong.
     pub(crate) fn validate(&self, config: &Value) -> Vec<Diagnostic> {
-        config::resolve(config, &env_var).diagnostics
+        config::resolve(config, &self.env).diagnostics
     }
 
     /// Builds the shared client, or says what is missing.
     pub(crate) fn configure(&self, config: &Value, terraform_version: Option<String>) -> Vec<Diagnostic> {
-        let resolution = config::resolve(config, &env_var);
+        let resolution = config::resolve(config, &self.env);
         let unknown = resolution.unknown();
         let (state, diags) = if !unknown.is_empty() {
             (State::Unknown(unknown), resolution.diagnostics.clone())
@@ -118,8 +122,4 @@ impl HssProvider {
     pub(crate) fn stop(&self) {
         self.stop.cancel();
     }
-}
-
-fn env_var(name: &str) -> Option<String> {
-    std::env::var(name).ok()
 }

@@ -7,9 +7,12 @@ use thiserror::Error;
 
 /// A number as Terraform sends it, kept without loss.
 ///
-/// Equality and hashing compare the numeric value, so `80`, `80.0` and `"8e1"` are equal. A float
-/// compares by its shortest round-trip decimal form, so `Number::from_f64(0.1)` equals
-/// `Number::parse("0.1")`.
+/// Equality and hashing compare the exact numeric value, so `80`, `80.0` and `"8e1"` are equal,
+/// and an integer-valued float equals the same integer at every magnitude (the f64
+/// 4.907443349995629e17 is exactly 490744334999562880). A float is the exact binary value it
+/// holds: `Number::from_f64(0.1)` is 0.1000000000000000055511151231257827..., not the decimal
+/// `"0.1"`, which is why Terraform sends such numbers as strings, never as floats. Display
+/// uses the shortest form that reads back to the same float.
 #[derive(Debug, Clone)]
 pub struct Number(Repr);
 
@@ -99,18 +102,27 @@ impl Number {
 
     /// Whether the number is a whole number (of any size).
     pub fn is_integer(&self) -> bool {
-        self.canonical().is_some_and(|c| c.exp >= 0)
+        self.exact().is_some_and(|c| c.exp >= 0)
     }
 
     pub(crate) fn repr(&self) -> &Repr {
         &self.0
     }
 
+    /// The form used for display: for a float, the shortest decimal that reads back to it.
     fn canonical(&self) -> Option<Canonical> {
         match &self.0 {
-            Repr::Int(i) => canonical_of_decimal(&i.to_string()),
             // `{:e}` is the shortest form that reads back to the same f64.
             Repr::Float(f) => canonical_of_decimal(&format!("{f:e}")),
+            _ => self.exact(),
+        }
+    }
+
+    /// The exact value, used for equality and hashing.
+    fn exact(&self) -> Option<Canonical> {
+        match &self.0 {
+            Repr::Int(i) => canonical_of_decimal(&i.to_string()),
+            Repr::Float(f) => canonical_of_decimal(&exact_decimal(*f)),
             Repr::Decimal(s) => canonical_of_decimal(s),
         }
     }
@@ -126,7 +138,9 @@ impl PartialEq for Number {
     fn eq(&self, other: &Self) -> bool {
         match (&self.0, &other.0) {
             (Repr::Int(a), Repr::Int(b)) => a == b,
-            _ => self.canonical() == other.canonical(),
+            (Repr::Float(a), Repr::Float(b)) => a == b,
+            (Repr::Int(i), Repr::Float(f)) | (Repr::Float(f), Repr::Int(i)) => float_equals_int(*f, *i),
+            _ => self.exact() == other.exact(),
         }
     }
 }
@@ -135,8 +149,78 @@ impl Eq for Number {}
 
 impl Hash for Number {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        self.canonical().hash(state);
+        self.exact().hash(state);
     }
+}
+
+/// Whether a float is exactly the integer `i`: whole floats below 2^64 in magnitude convert to
+/// i128 without loss, and a float beyond that range equals no i64.
+fn float_equals_int(f: f64, i: i64) -> bool {
+    const LIMIT: f64 = 18_446_744_073_709_551_616.0; // 2^64
+    f.fract() == 0.0 && f.abs() < LIMIT && f as i128 == i128::from(i)
+}
+
+/// The exact decimal value of a finite float, as `digits` or `digits e-k`.
+///
+/// A float is `mantissa * 2^exp`. For `exp >= 0` that is an integer; for `exp < 0` it is
+/// `mantissa * 5^k / 10^k` with `k = -exp`, so the digits are `mantissa * 5^k`. Both products are
+/// computed on base-10^9 limbs: at most 1,074 small multiplications, and only for floats that
+/// meet a decimal in a comparison.
+fn exact_decimal(f: f64) -> String {
+    const BASE: u64 = 1_000_000_000;
+    let bits = f.to_bits();
+    let neg = bits >> 63 == 1;
+    let biased = ((bits >> 52) & 0x7ff) as i64;
+    let fraction = bits & ((1 << 52) - 1);
+    let (mut mantissa, mut exp) = if biased == 0 { (fraction, -1074) } else { (fraction | (1 << 52), biased - 1075) };
+    if mantissa == 0 {
+        return "0".into();
+    }
+    while mantissa % 2 == 0 && exp < 0 {
+        mantissa /= 2;
+        exp += 1;
+    }
+    // Little-endian limbs of the integer being built.
+    let mut limbs: Vec<u64> = vec![mantissa % BASE, mantissa / BASE % BASE, mantissa / BASE / BASE];
+    let multiply = |limbs: &mut Vec<u64>, by: u64| {
+        let mut carry = 0;
+        for limb in limbs.iter_mut() {
+            let v = *limb * by + carry;
+            *limb = v % BASE;
+            carry = v / BASE;
+        }
+        while carry > 0 {
+            limbs.push(carry % BASE);
+            carry /= BASE;
+        }
+    };
+    let (factor, chunk, mut count) = if exp >= 0 { (2u64, 1u64 << 29, exp) } else { (5u64, 1_220_703_125, -exp) };
+    let per_chunk = if exp >= 0 { 29 } else { 13 };
+    while count >= per_chunk {
+        multiply(&mut limbs, chunk);
+        count -= per_chunk;
+    }
+    for _ in 0..count {
+        multiply(&mut limbs, factor);
+    }
+    while limbs.len() > 1 && limbs.last() == Some(&0) {
+        limbs.pop();
+    }
+    let mut digits = String::with_capacity(limbs.len() * 9 + 8);
+    if neg {
+        digits.push('-');
+    }
+    let mut iter = limbs.iter().rev();
+    if let Some(top) = iter.next() {
+        digits.push_str(&top.to_string());
+    }
+    for limb in iter {
+        digits.push_str(&format!("{limb:09}"));
+    }
+    if exp < 0 {
+        digits.push_str(&format!("e{exp}"));
+    }
+    digits
 }
 
 impl fmt::Display for Number {
@@ -349,12 +433,55 @@ mod tests {
     fn equality_is_numeric() {
         assert_eq!(p("80.0"), Number::from_i64(80));
         assert_eq!(p("8e1"), Number::from_f64(80.0).unwrap());
-        assert_eq!(p("0.1"), Number::from_f64(0.1).unwrap());
+        assert_ne!(p("0.1"), Number::from_f64(0.1).unwrap(), "the float 0.1 is not exactly 0.1");
+        assert_eq!(p("0.1000000000000000055511151231257827021181583404541015625"), Number::from_f64(0.1).unwrap());
+        assert_eq!(p("0.5"), Number::from_f64(0.5).unwrap());
         assert_ne!(p("0.1"), p("0.10000000000000001"));
         assert_ne!(Number::from_i64(1), Number::from_i64(-1));
         assert_eq!(Number::from_f64(-0.0).unwrap(), Number::from_i64(0));
         assert!(Number::from_f64(f64::NAN).is_none());
         assert!(Number::from_f64(f64::INFINITY).is_none());
+    }
+
+    /// The input a random seed found: a float that is a whole number above 2^53.
+    #[test]
+    fn large_whole_floats_equal_their_integer() {
+        let f = Number::from_f64(4.907443349995629e17).unwrap();
+        let i = Number::from_i64(490_744_334_999_562_880);
+        assert_eq!(f, i);
+        assert_eq!(hash(&f), hash(&i));
+        assert_eq!(f, p("490744334999562880"));
+        assert_eq!(hash(&f), hash(&p("490744334999562880")));
+        assert_ne!(f, Number::from_i64(490_744_334_999_562_881));
+    }
+
+    fn hash(n: &Number) -> u64 {
+        use std::collections::hash_map::DefaultHasher;
+        let mut h = DefaultHasher::new();
+        n.hash(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn boundaries_compare_exactly() {
+        let two53 = 9_007_199_254_740_992i64;
+        assert_eq!(Number::from_f64(two53 as f64).unwrap(), Number::from_i64(two53));
+        assert_ne!(Number::from_f64(two53 as f64).unwrap(), Number::from_i64(two53 + 1));
+        // i64::MAX is not a float; the nearest float is 2^63, which is beyond i64.
+        assert_ne!(Number::from_f64(i64::MAX as f64).unwrap(), Number::from_i64(i64::MAX));
+        assert_eq!(Number::from_f64(i64::MAX as f64).unwrap(), p("9223372036854775808"));
+        assert_eq!(Number::from_f64(i64::MIN as f64).unwrap(), Number::from_i64(i64::MIN));
+        assert_eq!(Number::from_f64(u64::MAX as f64).unwrap(), p("18446744073709551616"));
+        assert_eq!(Number::from_u64(u64::MAX), p("18446744073709551615"));
+        // 1e300 as a float is a 301-digit integer close to, but not exactly, 10^300.
+        let big = Number::from_f64(1e300).unwrap();
+        assert!(big.is_integer());
+        assert_ne!(big, p("1e300"));
+        assert_eq!(big, p(&exact_decimal(1e300)));
+        assert_eq!(exact_decimal(1e300).len(), 301);
+        assert!(!Number::from_f64(f64::MIN_POSITIVE).unwrap().is_integer());
+        assert_eq!(Number::from_f64(5e-324).unwrap(), p(&exact_decimal(5e-324)));
+        assert_eq!(Number::from_f64(-2.5).unwrap(), p("-2.5"));
     }
 
     #[test]

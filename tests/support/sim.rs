@@ -1,7 +1,7 @@
 //! The HSS simulator for synchronous tests: it runs on its own small runtime, so that a test can
 //! block on the Terraform CLI while the simulator keeps answering.
 
-use hss_provider::sim::{SimConfig, SimHandle, Simulator};
+use hss_sim::{SimConfig, SimHandle, Simulator};
 
 pub const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 pub const TOKEN: &str = "test-token-d2f1c0";

@@ -12,7 +12,7 @@ use super::data::PortRecord;
 /// The project ID the simulator serves when none is configured.
 pub const DEFAULT_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
 
-/// Everything [`crate::sim::Simulator::start`] needs.
+/// Everything [`crate::Simulator::start`] needs.
 ///
 /// Build it with struct-update syntax: `SimConfig { seed: 7, ..Default::default() }`.
 #[derive(Clone)]

@@ -192,7 +192,8 @@ async fn api(
         return not_found();
     }
     // 2. Authentication.
-    let parts = RequestParts { method: req.method().as_str(), raw_path: path, raw_query, headers: req.headers() };
+    let parts =
+        RequestParts { method: req.method().as_str(), raw_path: path, raw_query, headers: req.headers(), body: b"" };
     if let Err(e) = auth::check(&shared.auth, &parts, SystemTime::now()) {
         return error(StatusCode::UNAUTHORIZED, AUTH_ERROR_CODE, &e.to_string());
     }

@@ -12,7 +12,7 @@
 //! 3. **Authentication** (only when credentials are configured; either mode suffices):
 //!    `X-Auth-Token` must equal [`SimConfig::token`]; or `Authorization: SDK-HMAC-SHA256
 //!    Access=AK, SignedHeaders=a;b, Signature=hex` is verified by recomputing the signature
-//!    with [`crate::hss::sign`] from the request as received (decoded query pairs, the signed
+//!    by the simulator's own [`signature`] verifier (written apart from the provider's signer) from the request as received (decoded query pairs, the signed
 //!    headers, which must include `host` and `x-sdk-date`, and an empty body); `X-Sdk-Date`
 //!    must be within 15 minutes of the server clock. Failures: `401`
 //!    `{"error_code":"APIGW.0301","error_msg":"Incorrect IAM authentication information: ..."}`
@@ -68,6 +68,7 @@ mod config;
 mod data;
 mod faults;
 mod server;
+pub mod signature;
 mod stats;
 mod validate;
 

@@ -1,8 +1,8 @@
-//! `hss-sim`: command-line front end of the local HSS open-ports simulator (`hss_provider::sim`).
+//! `hss-sim`: command-line front end of the local HSS open-ports simulator (the `hss_sim` library).
 
 use std::process::ExitCode;
 
-use hss_provider::sim::cli::{self, Parsed, USAGE};
+use hss_sim::cli::{self, Parsed, USAGE};
 
 fn main() -> ExitCode {
     let opts = match cli::parse_args(std::env::args().skip(1)) {

@@ -456,7 +456,7 @@ fn matches(r: &PortRecord, q: &Query) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::validate::{parse_pairs, validate};
+    use crate::validate::{parse_pairs, validate};
 
     fn cfg(generate: Vec<(&str, usize)>, seed: u64) -> SimConfig {
         SimConfig {

@@ -1,6 +1,10 @@
-//! One HTTP attempt: wait for the provider-wide limits, build and sign a fresh request, send it
-//! with its own timeout, read and decode the body. Classifying the outcome (what may be retried,
-//! the server's `Retry-After`) is done here; deciding whether to retry is `retry`'s job.
+//! The transport: the HTTP client and everything one request needs (endpoint, credentials,
+//! provider-wide limits), and one attempt at a request: wait for the limits, build and sign a
+//! fresh request, send it with its own timeout, read and decode the body.
+//!
+//! Classifying the outcome (what may be retried, the server's `Retry-After`) is done here;
+//! deciding whether to retry is `retry`'s job, and paging sits on top of that. Dependencies run
+//! one way: `client` → `paging` → `retry` → `transport`.
 
 use std::time::{Duration, SystemTime};
 
@@ -8,16 +12,55 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::de::DeserializeOwned;
 use tokio::time::Instant;
 
-use super::client::Inner;
+use super::config::{ClientConfig, Credentials};
 use super::error::{Error, ErrorKind, snippet};
-use super::request;
-use super::retry::{Failure, parse_retry_after};
+use super::limits::Limits;
+use super::request::{self, Auth, Endpoint};
+
+/// What every request of one client shares. One per client, behind an `Arc`.
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    pub(crate) config: ClientConfig,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) auth: Auth,
+    pub(crate) limits: Limits,
+}
+
+/// A failed attempt: the error, plus the server's `Retry-After` when it gave one.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub error: Error,
+    pub retry_after: Option<Duration>,
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Failure { error, retry_after: None }
+    }
+}
+
+/// Parses `Retry-After`: delay-seconds (integer, or decimal as some gateways send) or an
+/// HTTP-date (a date in the past means "now"). Not capped here.
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    if v.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(v.parse().unwrap_or(u64::MAX)));
+    }
+    if let Ok(f) = v.parse::<f64>() {
+        return (f.is_finite() && f >= 0.0).then(|| Duration::from_secs_f64(f.min(1e9)));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
+}
 
 /// One GET of the port list with `pairs` as query, decoded as `T`. `offset` and `attempt`
 /// (1-based) are only for logs. Cancel by dropping the future: the concurrency slot and the
 /// connection are released at once.
 pub(crate) async fn get_json<T: DeserializeOwned>(
-    inner: &Inner,
+    inner: &Transport,
     pairs: &[(String, String)],
     offset: u64,
     attempt: u32,
@@ -125,4 +168,47 @@ fn chain(e: &reqwest::Error) -> String {
         source = s.source();
     }
     parts.join(": ")
+}
+
+impl Transport {
+    /// Scrubs the client's secrets from every text the server sent back.
+    /// Removes any configured secret from text the server sent back (defence in depth: a proxy
+    /// could echo request headers into an error page).
+    pub(crate) fn redact(&self, error: Error) -> Error {
+        let secrets: Vec<&str> = match &self.config.credentials {
+            Credentials::Token(t) => vec![t.expose()],
+            Credentials::AkSk { secret_key, security_token, .. } => {
+                let mut v = vec![secret_key.expose()];
+                if let Some(t) = security_token {
+                    v.push(t.expose());
+                }
+                v
+            }
+        };
+        // Very short values would redact ordinary words; real secrets are long.
+        let secrets: Vec<&str> = secrets.into_iter().filter(|s| s.len() >= 8).collect();
+        if secrets.is_empty() {
+            return error;
+        }
+        let scrub = |s: &mut String| {
+            for secret in &secrets {
+                if s.contains(secret) {
+                    *s = s.replace(secret, "***");
+                }
+            }
+        };
+        error.map_text(|kind| match kind {
+            // Every text the server chose: a server may echo request headers in any of them.
+            ErrorKind::Api { error_code, error_msg, body, request_id, .. } => {
+                for text in [error_code, error_msg, body, request_id].into_iter().flatten() {
+                    scrub(text);
+                }
+            }
+            ErrorKind::Malformed { body, reason, .. } => {
+                scrub(body);
+                scrub(reason);
+            }
+            _ => {}
+        })
+    }
 }
