@@ -2,9 +2,34 @@
 # Runs every test: unit tests, the gRPC/mTLS plugin tests, the client and simulator tests, and
 # the acceptance tests that drive the real Terraform CLI (1.0.3, installed into .tools/ by the
 # tests themselves, and any other `terraform` on PATH).
+#
+#   scripts/test.sh          # everything (what CI runs)
+#   scripts/test.sh --fast   # the fast tier only: no Terraform, no release builds, no fault matrix
+#
+# Tests run under cargo-nextest with the bounds in .config/nextest.toml: a hung test fails by
+# name. Property tests use a fixed seed (scripts/explore-properties.sh explores with fresh ones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Fetch Terraform 1.0.3 up front so that a network problem shows up as itself.
-scripts/install-terraform.sh >/dev/null
-cargo test --workspace --all-targets --all-features --locked "$@"
+profile=default
+if [[ "${1:-}" == "--fast" ]]; then
+  profile=fast
+  shift
+fi
+
+# cargo-nextest comes with this machine's toolchain; install it (pinned) where it is missing.
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "==> installing cargo-nextest into .tools/cargo" >&2
+  cargo install --locked --quiet cargo-nextest@0.9.143 --root .tools/cargo
+  export PATH="$PWD/.tools/cargo/bin:$PATH"
+fi
+
+if [[ $profile == default ]]; then
+  # Fetch Terraform 1.0.3 up front so that a network problem shows up as itself.
+  scripts/install-terraform.sh >/dev/null
+fi
+cargo nextest run --workspace --all-features --lib --bins --tests --locked --profile "$profile" "$@"
+if [[ $profile == default ]]; then
+  # The criterion benchmarks, once each in test mode: they must build and run.
+  timeout 600 cargo test --workspace --all-features --benches --locked --quiet
+fi

@@ -9,7 +9,7 @@
 //! against vectors produced by Huawei's official Python signer (`tests/vectors/`).
 //!
 //! The rules, from Huawei's API signing guide:
-//! - canonical URI: each path segment URI-encoded (RFC 3986 unreserved characters kept), with a
+//! - canonical URI: the path decoded, then each `/`-separated segment URI-encoded (RFC 3986 unreserved characters kept), with a
 //!   `/` appended when the path does not end in one;
 //! - canonical query: parameters sorted by name, then by value, each name and value encoded the
 //!   same way, `name=value` joined by `&`;
@@ -64,9 +64,10 @@ fn uri_encode(text: &str) -> String {
         .collect()
 }
 
-/// The canonical URI of a path as received (still percent-encoded).
+/// The canonical URI of a path as received (still percent-encoded). The whole path is decoded
+/// before it is split, as Huawei's signer does: an encoded `%2F` signs as a real `/`.
 pub fn canonical_uri(raw_path: &str) -> String {
-    let segments: Vec<String> = raw_path.split('/').map(|seg| uri_encode(&percent_decode(seg))).collect();
+    let segments: Vec<String> = percent_decode(raw_path).split('/').map(uri_encode).collect();
     let mut uri = segments.join("/");
     if !uri.ends_with('/') {
         uri.push('/');
@@ -140,6 +141,7 @@ mod tests {
     fn canonical_forms() {
         assert_eq!(canonical_uri("/v5/p/asset/ports"), "/v5/p/asset/ports/");
         assert_eq!(canonical_uri("/a%20b/"), "/a%20b/");
+        assert_eq!(canonical_uri("/v5/a%2Fb/x"), "/v5/a/b/x/");
         assert_eq!(canonical_query("b=2&a=%2B+&a=1"), "a=%2B%2B&a=1&b=2");
         assert_eq!(canonical_query(""), "");
     }
