@@ -75,14 +75,6 @@ pub fn msgpack_value(selector: u8, bytes: &[u8]) -> Verdict {
     }
 }
 
-/// Decodes JSON `bytes` as the type `selector` picks.
-pub fn json_value(selector: u8, bytes: &[u8]) -> Verdict {
-    match value::decode_json(bytes, &pick_type(selector)) {
-        Ok(_) => Verdict::Accepted(1),
-        Err(e) => Verdict::Rejected(e.to_string()),
-    }
-}
-
 /// Parses Terraform's type JSON (what a `dynamic` value carries on the wire).
 pub fn type_json(bytes: &[u8]) -> Verdict {
     match Type::from_json(bytes) {
@@ -99,17 +91,13 @@ pub fn dynamic_value(data: &[u8]) -> Verdict {
         None => (0, data),
     };
     let verdict = msgpack_value(selector, rest);
-    let _ = json_value(selector, rest);
     let _ = type_json(rest);
     verdict
 }
 
-/// Decodes a config the way `protocol.rs` does: JSON when it starts with `{` (a msgpack value
-/// starting with that byte is a small integer, never an object), msgpack otherwise.
+/// Decodes a config the way `protocol.rs` does.
 fn decode_config(bytes: &[u8], ty: &Type) -> Result<Value, String> {
-    let decoded =
-        if bytes.first() == Some(&b'{') { value::decode_json(bytes, ty) } else { value::decode_msgpack(bytes, ty) };
-    decoded.map_err(|e| e.to_string())
+    value::decode_msgpack(bytes, ty).map_err(|e| e.to_string())
 }
 
 fn first_error(diags: &[Diagnostic]) -> String {

@@ -108,11 +108,18 @@ fn diagnostics(diags: &[Diagnostic]) -> Vec<pb::Diagnostic> {
     diags.iter().map(to_proto).collect()
 }
 
-/// Decodes a config value sent by Terraform: msgpack normally, JSON in some requests.
+/// Decodes a config value sent by Terraform. Terraform sends msgpack for every call this
+/// provider serves; a JSON DynamicValue can only come from another client, and is refused.
 fn decode(value: Option<&pb::DynamicValue>, ty: &Type, what: &str) -> Result<Value, Diagnostic> {
     let result = match value {
         Some(v) if !v.msgpack.is_empty() => value::decode_msgpack(&v.msgpack, ty),
-        Some(v) if !v.json.is_empty() => value::decode_json(&v.json, ty),
+        Some(v) if !v.json.is_empty() => {
+            return Err(Diagnostic::error(
+                format!("Cannot decode the {what}"),
+                "The value arrived as JSON. This provider reads DynamicValues in msgpack, which is what \
+                 Terraform and OpenTofu send; the client that sent this call is not one of them.",
+            ));
+        }
         _ => return Ok(Value::Null),
     };
     result.map_err(|err| {

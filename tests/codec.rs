@@ -276,46 +276,6 @@ fn type_json_for_every_type() {
 }
 
 #[test]
-fn json_dynamic_values() {
-    let ty = Type::object([
-        ("id", Type::String),
-        ("n", Type::Number),
-        ("big", Type::Number),
-        ("tags", Type::map(Type::String)),
-        ("ports", Type::list(port_type())),
-        ("d", Type::Dynamic),
-        ("missing", Type::Bool),
-    ]);
-    let json = br#"{
-        "id": "h\u00e9", "n": 0.1, "big": 123456789012345678901234567890,
-        "tags": {"env": "prod"},
-        "ports": [{"port": 22, "protocol": "tcp", "open": true}],
-        "d": {"type": ["list", "number"], "value": [1, 2.5]}
-    }"#;
-    let v = decode_json(json, &ty).unwrap();
-    assert_eq!(v.get("id").and_then(Value::as_str), Some("hé"));
-    assert_eq!(v.get("n"), Some(&num("0.1")));
-    let big = v.get("big").and_then(Value::as_number).unwrap();
-    assert_eq!(big.to_string(), "123456789012345678901234567890");
-    assert_eq!(big.as_i64(), None);
-    assert_eq!(v.get("tags"), Some(&map([("env", Value::from("prod"))])));
-    assert_eq!(v.get("ports"), Some(&Value::List(vec![port(22, "tcp")])));
-    assert_eq!(v.get("d"), Some(&Value::List(vec![Value::from(1), num("2.5")])));
-    assert_eq!(v.get("missing"), Some(&Value::Null));
-    // The decoded value encodes to msgpack under the same schema.
-    let bytes = encode_msgpack(&v, &ty).unwrap();
-    assert_eq!(decode_msgpack(&bytes, &ty).unwrap(), v);
-
-    let e = decode_json(br#"{"ports": [{"port": 1, "nope": 2}]}"#, &ty).unwrap_err();
-    assert_eq!(e.path, AttributePath::root().attr("ports").index(0).attr("nope"));
-    let e = decode_json(br#"{"n": true}"#, &ty).unwrap_err();
-    assert_eq!(e.path, AttributePath::root().attr("n"));
-    assert!(decode_json(b"null", &ty).unwrap().is_null());
-    assert!(decode_json(br#"{"id": "x"} x"#, &ty).is_err());
-    assert!(decode_json(br#"{"d": {"value": 1}}"#, &ty).is_err());
-}
-
-#[test]
 fn decode_errors_carry_the_path() {
     let ty = Type::object([("tags", Type::map(Type::list(Type::String)))]);
     // {"tags": {"k": ["ok", 5]}}
@@ -395,8 +355,7 @@ fn depth_bombs_are_refused() {
     let e = decode_msgpack(&bytes, &Type::Dynamic).unwrap_err();
     assert_eq!(e.kind, DecodeErrorKind::TooDeep(MAX_DEPTH));
 
-    // Deep JSON, deep type JSON.
-    assert!(decode_json("[".repeat(100_000).as_bytes(), &ty).is_err());
+    // Deep type JSON.
     let deep_type = "[\"list\",".repeat(100_000);
     assert!(Type::from_json(deep_type.as_bytes()).is_err());
 
@@ -469,10 +428,8 @@ fn random_garbage_never_panics() {
                 assert!(!e.to_string().is_empty());
             }
         }
-        let _ = decode_json(&bytes, ty);
         let _ = Type::from_json(&bytes);
     }
-    assert_eq!(ok + err, 20_000);
     assert!(err > 10_000, "most garbage must be rejected (ok={ok}, err={err})");
     assert!(ok > 0, "some mutations stay valid (ok={ok})");
 }

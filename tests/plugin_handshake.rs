@@ -107,10 +107,9 @@ async fn shutdown_exits_promptly_and_cleanly_with_nothing_more_on_stdout() {
     let status = plugin.wait_exit(Duration::from_secs(1)).expect("exited within 1 s");
     assert!(status.success(), "{status:?}");
     assert!(!std::path::Path::new(&socket).exists(), "socket file removed");
+    // The process has exited, so stdout is closed and this read ends.
     let mut rest = String::new();
-    if let Some(mut out) = plugin.child.stdout.take() {
-        out.read_to_string(&mut rest).expect("stdout");
-    }
+    plugin.stdout.read_to_string(&mut rest).expect("stdout");
     assert_eq!(rest, "", "stdout carries the handshake line only");
 }
 

@@ -195,4 +195,17 @@ async fn garbage_config_bytes_give_a_diagnostic() {
         .into_inner();
     assert_eq!(response.diagnostics.len(), 1);
     assert!(response.diagnostics[0].summary.contains("Cannot decode"), "{:?}", response.diagnostics);
+
+    // Terraform always sends msgpack; a JSON DynamicValue is refused with a clear diagnostic.
+    let response = session
+        .client
+        .validate_data_resource_config(pb::validate_data_resource_config::Request {
+            type_name: "hss_host_ports".into(),
+            config: Some(pb::DynamicValue { msgpack: Vec::new(), json: br#"{"host_id":"h"}"#.to_vec() }),
+        })
+        .await
+        .expect("response")
+        .into_inner();
+    assert_eq!(response.diagnostics.len(), 1);
+    assert!(response.diagnostics[0].detail.contains("arrived as JSON"), "{:?}", response.diagnostics);
 }

@@ -286,6 +286,4 @@ fn dynamic_values_nested_10000_deep_are_refused() {
     }
     let err = value::decode_msgpack(&nested_msgpack(deep), &ty).expect_err("too deep");
     assert!(err.to_string().contains("deep") || err.to_string().contains("nest"), "{err}");
-    let err = value::decode_json(&nested_json(deep), &ty).expect_err("too deep");
-    assert!(err.to_string().contains("deep") || err.to_string().contains("nest"), "{err}");
 }

@@ -1,18 +1,21 @@
-//! The cty value model and its codecs: types and type JSON, exact numbers, msgpack and JSON
+//! The cty value model and its codec: types and type JSON, exact numbers, msgpack
 //! DynamicValues, and attribute paths. Knows nothing of gRPC or HSS.
+//!
+//! Only msgpack values are decoded: Terraform sends msgpack for every call this provider
+//! serves (JSON appears only in the raw states of `UpgradeResourceState`, which a provider without
+//! resources never receives), so a JSON value is refused with a clear diagnostic in `protocol`.
+//! Type JSON (inside msgpack `dynamic` values and in schemas) goes through serde_json.
 //!
 //! Layout:
 //! - `types.rs`: [`Type`] and Terraform's type JSON;
 //! - `number.rs`: [`Number`], exact numbers;
 //! - `msgpack.rs`: [`decode_msgpack`] / [`encode_msgpack`], over the raw reader in `wire.rs`;
-//! - `json.rs`: [`decode_json`] and a small exact JSON parser;
 //! - `path.rs`: [`AttributePath`]; `error.rs`: [`DecodeError`] and [`EncodeError`].
 //!
 //! Input is never trusted: every reader is bounds-checked, nesting is capped at [`MAX_DEPTH`],
 //! and declared lengths are checked against the bytes left before anything is allocated.
 
 mod error;
-mod json;
 mod msgpack;
 mod number;
 mod path;
@@ -20,7 +23,6 @@ mod types;
 mod wire;
 
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
-pub use json::decode_json;
 pub use msgpack::{decode_msgpack, encode_msgpack};
 pub use number::{Number, ParseNumberError};
 pub use path::{AttributePath, PathStep};

@@ -67,9 +67,8 @@ impl fmt::Display for AttributePath {
                 PathStep::Attribute(name) if i == 0 => f.write_str(name)?,
                 PathStep::Attribute(name) => write!(f, ".{name}")?,
                 PathStep::ElementKeyString(key) => {
-                    let mut quoted = String::with_capacity(key.len() + 2);
-                    super::json::write_json_string(&mut quoted, key);
-                    write!(f, "[{quoted}]")?;
+                    // Serialising a string cannot fail.
+                    write!(f, "[{}]", serde_json::to_string(key).unwrap_or_default())?;
                 }
                 PathStep::ElementKeyInt(index) => write!(f, "[{index}]")?,
             }

@@ -2,8 +2,8 @@
 
 use super::MAX_DEPTH;
 use super::error::{DecodeError, DecodeErrorKind};
-use super::json::{self, Json};
 use super::path::AttributePath;
+use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -85,7 +85,8 @@ impl Type {
                     if i > 0 {
                         out.push(',');
                     }
-                    json::write_json_string(out, name);
+                    // Serialising a string cannot fail.
+                    out.push_str(&serde_json::to_string(name).unwrap_or_default());
                     out.push(':');
                     t.write_json(out);
                 }
@@ -107,7 +108,15 @@ impl Type {
     /// Reads Terraform's type JSON. Object types may carry a third element listing optional
     /// attributes (`["object",{...},["a"]]`); it is checked and otherwise ignored.
     pub fn from_json(bytes: &[u8]) -> Result<Type, DecodeError> {
-        let tree = json::parse(bytes)?;
+        // serde_json refuses nesting beyond 128 levels itself, before building anything deep.
+        let tree: Json = serde_json::from_slice(bytes).map_err(|e| {
+            let kind = if e.to_string().contains("recursion limit") {
+                DecodeErrorKind::TooDeep(MAX_DEPTH)
+            } else {
+                DecodeErrorKind::InvalidType(format!("not valid type JSON: {e}"))
+            };
+            DecodeError::new(AttributePath::root(), kind)
+        })?;
         from_tree(&tree, 0).map_err(|kind| DecodeError::new(AttributePath::root(), kind))
     }
 
@@ -159,7 +168,7 @@ impl fmt::Display for Type {
 }
 
 /// Converts a parsed type-JSON tree into a [`Type`].
-pub(crate) fn from_tree(tree: &Json, depth: usize) -> Result<Type, DecodeErrorKind> {
+fn from_tree(tree: &Json, depth: usize) -> Result<Type, DecodeErrorKind> {
     if depth > MAX_DEPTH {
         return Err(DecodeErrorKind::TooDeep(MAX_DEPTH));
     }
@@ -173,7 +182,7 @@ pub(crate) fn from_tree(tree: &Json, depth: usize) -> Result<Type, DecodeErrorKi
             other => Err(invalid(&format!("unknown primitive type {other:?}"))),
         },
         Json::Array(items) => {
-            let (kind, args) = match items.split_first() {
+            let (kind, args) = match items.as_slice().split_first() {
                 Some((Json::String(kind), args)) => (kind.as_str(), args),
                 _ => return Err(invalid("a type array must start with its kind")),
             };

@@ -1,7 +1,7 @@
 //! Starts the built provider binary as Terraform would and connects gRPC clients to it.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,6 +57,8 @@ pub struct PluginProcess {
     /// The server certificate from the handshake line (empty without TLS).
     pub server_cert: Vec<u8>,
     pub handshake_line: String,
+    /// The rest of stdout after the handshake line, including whatever the reader buffered.
+    pub stdout: BufReader<ChildStdout>,
 }
 
 impl PluginProcess {
@@ -79,7 +81,8 @@ impl PluginProcess {
         let mut child = cmd.spawn().expect("spawn provider");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read handshake");
+        let mut stdout = BufReader::new(stdout);
+        stdout.read_line(&mut line).expect("read handshake");
         let line = line.trim_end().to_owned();
         let fields: Vec<&str> = line.split('|').collect();
         assert_eq!(fields.len(), 6, "handshake line {line:?}");
@@ -91,6 +94,7 @@ impl PluginProcess {
             server_cert,
             handshake_line: line.clone(),
             child,
+            stdout,
         }
     }
 
