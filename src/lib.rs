@@ -10,7 +10,8 @@
 //!    and hands the call to the protocol layer;
 //! 2. `protocol` finds the data source by type name;
 //! 3. [`value`] decodes the bytes into a typed value, keeping null and unknown apart;
-//! 4. `data_sources::host_ports` validates it, with attribute paths in every diagnostic;
+//! 4. the data source's typed model parses it once, with attribute paths in every diagnostic
+//!    (`model`: parse, don't validate);
 //! 5. [`hss`] signs the request, reads page 0, fetches the other pages concurrently within the
 //!    provider-wide limits, retries what is worth retrying, and checks that the pages account
 //!    for `total_num` exactly;
@@ -24,11 +25,17 @@
 //!
 //! - [`plugin`]: the go-plugin transport: handshake, AutoMTLS, serving, debug mode.
 //! - `protocol`: the tfplugin6 service; requests in, diagnostics and states out.
-//! - [`value`]: Terraform's value model, the msgpack/JSON codec, types and attribute paths.
-//! - `schema`: the schema model and its protocol form; `diagnostics`: what users are told.
+//! - [`value`]: Terraform's value model, the msgpack codec, types and attribute paths.
+//! - `schema`: the schema model; `diagnostics`: what users are told.
+//! - `model`: typed block models, from which schemas, parsing and rendering derive.
 //! - `provider`: the provider block, its `HW_*` fallbacks, and the client every read shares.
-//! - `data_sources`: `hss_host_ports`.
-//! - [`hss`]: the HSS API client: signing, requests, paging, retries, limits, errors.
+//! - `data_sources`: the `DataSource` trait, the registry, one file per data source.
+//! - `policy`: the port-policy rules and their matcher, free of Terraform types.
+//! - [`hss`]: the HSS API client: signing, transport, retries, paging, limits, errors.
+//!
+//! The simulator is the separate `hss-sim` crate, a dev-dependency of the tests only. The
+//! `internals` feature (off by default) exposes entry points for the fuzz targets, property
+//! tests, benchmarks and the docs renderer.
 //! - `logging`: JSON log lines on stderr in the shape Terraform re-logs.
 
 mod data_sources;
