@@ -37,7 +37,34 @@ pub fn registry_docs() -> Vec<(String, String)> {
             ),
         ));
     }
+    for function in crate::functions::all() {
+        docs.push((format!("docs/functions/{}.md", function.name), function_page(&function)));
+    }
     docs
+}
+
+/// A function's page, in the layout the Registry uses for `docs/functions/`.
+fn function_page(f: &crate::functions::Function) -> String {
+    let mut out = String::new();
+    let example = example(&format!("examples/functions/{}/function.tf", f.name));
+    let signature: Vec<String> = f.parameters.iter().map(|p| format!("{} {}", p.name, p.ty)).collect();
+    let _ = write!(
+        out,
+        "---\npage_title: \"{name} function - terraform-provider-hss\"\nsubcategory: \"\"\ndescription: |-\n  \
+         {summary}.\n---\n\n<!-- Generated from the provider's function definitions by tests/docs.rs; run `make docs` -->\n\n\
+         # function: {name}\n\n{description}\n\nProvider functions need Terraform 1.8 or later (OpenTofu 1.7 or later).\n\n\
+         ## Example Usage\n\n```terraform\n{example}```\n\n## Signature\n\n\
+         ```text\n{name}({}) {}\n```\n\n## Arguments\n\n",
+        signature.join(", "),
+        f.returns,
+        name = f.name,
+        summary = f.summary,
+        description = f.description,
+    );
+    for (i, p) in f.parameters.iter().enumerate() {
+        let _ = writeln!(out, "{}. `{}` ({}) {}", i + 1, p.name, p.ty, p.description);
+    }
+    out
 }
 
 /// An example file of the repository; a missing one renders as a note, and the docs test fails.

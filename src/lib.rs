@@ -30,6 +30,7 @@
 //! - `model`: typed block models, from which schemas, parsing and rendering derive.
 //! - `provider`: the provider block, its `HW_*` fallbacks, and the client every read shares.
 //! - `data_sources`: the `DataSource` trait, the registry, one file per data source.
+//! - `functions`: the provider functions (Terraform ≥ 1.8) over the same matcher.
 //! - `policy`: the port-policy rules and their matcher, free of Terraform types.
 //! - [`hss`]: the HSS API client: signing, transport, retries, paging, limits, errors.
 //!
@@ -43,6 +44,7 @@ mod diagnostics;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod docs;
+mod functions;
 #[cfg(feature = "internals")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -50,7 +52,6 @@ pub mod hss;
 mod logging;
 mod model;
 pub mod plugin;
-#[allow(dead_code)] // used by the drift data sources and provider functions as they land
 mod policy;
 pub mod proto;
 pub mod protocol;

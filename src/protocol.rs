@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status, Streaming};
 
 use crate::data_sources;
 use crate::diagnostics::{Diagnostic, Severity};
+use crate::functions;
 use crate::proto::tfplugin6 as pb;
 use crate::provider::HssProvider;
 use crate::schema::{Mode, Schema};
@@ -104,6 +105,73 @@ fn schema_to_proto(schema: &Schema) -> pb::Schema {
     }
 }
 
+/// The protocol form of every provider function.
+fn function_protos() -> HashMap<String, pb::Function> {
+    let parameter = |p: &functions::Parameter| pb::function::Parameter {
+        name: p.name.to_owned(),
+        r#type: p.ty.to_json(),
+        allow_null_value: false,
+        allow_unknown_values: false,
+        description: p.description.clone(),
+        description_kind: pb::StringKind::Markdown as i32,
+    };
+    functions::all()
+        .into_iter()
+        .map(|f| {
+            let proto = pb::Function {
+                parameters: f.parameters.iter().map(parameter).collect(),
+                variadic_parameter: None,
+                r#return: Some(pb::function::Return { r#type: f.returns.to_json() }),
+                summary: f.summary.to_owned(),
+                description: f.description,
+                description_kind: pb::StringKind::Markdown as i32,
+                deprecation_message: String::new(),
+            };
+            (f.name.to_owned(), proto)
+        })
+        .collect()
+}
+
+/// Decodes the arguments of a `CallFunction`, calls the function and encodes its result.
+fn call(request: &pb::call_function::Request) -> Result<pb::DynamicValue, functions::CallError> {
+    let unknown = || functions::CallError {
+        text: format!("function {:?} is not provided by this provider", request.name),
+        argument: None,
+    };
+    let function = functions::all().into_iter().find(|f| f.name == request.name).ok_or_else(unknown)?;
+    if request.arguments.len() != function.parameters.len() {
+        return Err(functions::CallError {
+            text: format!(
+                "{} takes {} arguments, got {}",
+                function.name,
+                function.parameters.len(),
+                request.arguments.len()
+            ),
+            argument: None,
+        });
+    }
+    let mut args = Vec::with_capacity(function.parameters.len());
+    for (i, (param, raw)) in function.parameters.iter().zip(&request.arguments).enumerate() {
+        let decoded = value::decode_msgpack(&raw.msgpack, &param.ty).map_err(|e| functions::CallError {
+            text: format!("cannot decode argument {}: {e}", param.name),
+            argument: Some(i),
+        })?;
+        let ty = match param.ty {
+            Type::Dynamic => value::dynamic_type(&raw.msgpack).unwrap_or(Type::Dynamic),
+            _ => param.ty.clone(),
+        };
+        args.push(functions::Argument { value: decoded, ty });
+    }
+    let (result, ty) = (function.call)(&args)?;
+    let encoded = match function.returns {
+        Type::Dynamic => value::encode_dynamic(&result, &ty),
+        _ => value::encode_msgpack(&result, &function.returns),
+    };
+    let msgpack =
+        encoded.map_err(|e| functions::CallError { text: format!("cannot encode the result: {e}"), argument: None })?;
+    Ok(pb::DynamicValue { msgpack, json: Vec::new() })
+}
+
 fn diagnostics(diags: &[Diagnostic]) -> Vec<pb::Diagnostic> {
     diags.iter().map(to_proto).collect()
 }
@@ -148,7 +216,9 @@ fn unsupported(kind: &str, name: &str) -> Vec<pb::Diagnostic> {
     diagnostics(&[Diagnostic::error(
         format!("Unsupported {kind}"),
         format!(
-            "{what} is not supported by this provider: terraform-provider-hss only serves the data source hss_host_ports."
+            "{what} is not supported by this provider: terraform-provider-hss serves data sources ({}) and \
+             functions only.",
+            data_sources::ALL.iter().map(|d| d.type_name()).collect::<Vec<_>>().join(", ")
         ),
     )])
 }
@@ -219,9 +289,14 @@ provider_service! {
             .iter()
             .map(|d| pb::get_metadata::DataSourceMetadata { type_name: d.type_name().to_owned() })
             .collect();
+        let functions = functions::all()
+            .into_iter()
+            .map(|f| pb::get_metadata::FunctionMetadata { name: f.name.to_owned() })
+            .collect();
         Ok(Response::new(pb::get_metadata::Response {
             server_capabilities: Some(capabilities()),
             data_sources,
+            functions,
             ..Default::default()
         }))
     }
@@ -236,6 +311,7 @@ provider_service! {
         let response = pb::get_provider_schema::Response {
             provider: Some(schema_to_proto(&crate::provider::config::schema())),
             data_source_schemas,
+            functions: function_protos(),
             server_capabilities: Some(capabilities()),
             ..Default::default()
         };
@@ -324,21 +400,27 @@ provider_service! {
         &self,
         _request: Request<pb::get_functions::Request>,
     ) -> Result<Response<pb::get_functions::Response>, Status> {
-        Ok(Response::new(pb::get_functions::Response::default()))
+        Ok(Response::new(pb::get_functions::Response { functions: function_protos(), diagnostics: Vec::new() }))
     }
 
     async fn call_function(
         &self,
         request: Request<pb::call_function::Request>,
     ) -> Result<Response<pb::call_function::Response>, Status> {
-        let name = request.into_inner().name;
-        Ok(Response::new(pb::call_function::Response {
-            result: None,
-            error: Some(pb::FunctionError {
-                text: format!("function {name:?} is not supported by this provider, which offers no functions"),
-                function_argument: None,
-            }),
-        }))
+        let started = Instant::now();
+        let request = request.into_inner();
+        let response = match call(&request) {
+            Ok(result) => pb::call_function::Response { result: Some(result), error: None },
+            Err(error) => pb::call_function::Response {
+                result: None,
+                error: Some(pb::FunctionError {
+                    text: error.text,
+                    function_argument: error.argument.and_then(|i| i64::try_from(i).ok()),
+                }),
+            },
+        };
+        finished("CallFunction", started);
+        Ok(Response::new(response))
     }
 
     type ListResourceStream = BoxStream<pb::list_resource::Event>;

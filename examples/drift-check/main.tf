@@ -1,8 +1,9 @@
-# Drift check: fail the plan when a host listens on a port that the code does not allow.
+# Drift check: fail the plan when a host listens on anything the code does not allow, or stops
+# listening on something it must. Works on Terraform 1.0 and later.
 #
-# Run it in CI with `terraform plan`: the plan fails, naming the unexpected ports, as soon as
-# HSS reports one. The data source reads every page or fails, so a check never passes on a
-# partial list.
+# Run it in CI with `terraform plan`: with fail_on_drift, the plan fails with an error that names
+# every unexpected port (protocol/port, address, process) and every missing rule. The data
+# source reads every page or fails, so a check never passes on a partial list.
 
 terraform {
   required_providers {
@@ -20,49 +21,29 @@ variable "host_id" {
   default     = "dd91cd32-a238-4c0e-bc01-3b11653714ac"
 }
 
-variable "allowed_ports" {
-  type        = set(string)
-  description = "What the host may listen on, as \"TYPE/PORT\"."
-  default     = ["UDP/68", "UDP/323"]
+variable "allowed" {
+  type        = list(string)
+  description = "What the host may listen on: rules such as \"22/tcp\" or \"*/udp@loopback\"."
+  default     = ["68/udp", "323/udp@loopback"]
 }
 
-data "hss_host_ports" "this" {
-  host_id = var.host_id
+variable "required" {
+  type        = list(string)
+  description = "What the host must listen on."
+  default     = ["68/udp"]
 }
 
-locals {
-  open       = [for p in data.hss_host_ports.this.ports : "${p.type}/${p.port}"]
-  unexpected = sort(distinct([for p in local.open : p if !contains(var.allowed_ports, p)]))
-
-  # Terraform 1.0 has no check blocks or postconditions. A call that cannot succeed stops the
-  # plan with the message in its error instead: file() of a path that does not exist.
-  drift = length(local.unexpected) == 0 ? "no drift" : file("UNEXPECTED OPEN PORTS on ${var.host_id}: ${join(", ", local.unexpected)}")
-
-  # On Terraform >= 1.5 the same check reads better as a check block (a warning), or as a
-  # postcondition on the data source (an error):
-  #
-  #   check "open_ports" {
-  #     assert {
-  #       condition     = length(local.unexpected) == 0
-  #       error_message = "Unexpected open ports: ${join(", ", local.unexpected)}"
-  #     }
-  #   }
-  #
-  #   data "hss_host_ports" "this" {
-  #     host_id = var.host_id
-  #     lifecycle {
-  #       postcondition {
-  #         condition     = alltrue([for p in self.ports : contains(var.allowed_ports, "${p.type}/${p.port}")])
-  #         error_message = "The host listens on ports that are not allowed."
-  #       }
-  #     }
-  #   }
+data "hss_host_port_drift" "this" {
+  host_id       = var.host_id
+  allowed       = var.allowed
+  required      = var.required
+  fail_on_drift = true
 }
 
 output "drift" {
-  value = local.drift
+  value = data.hss_host_port_drift.this.summary
 }
 
-output "open_ports" {
-  value = local.open
+output "in_policy" {
+  value = data.hss_host_port_drift.this.in_policy
 }

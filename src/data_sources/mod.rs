@@ -9,7 +9,9 @@
 //!
 //! Adding a data source: one new file with a `DataSource` impl, and one line in [`ALL`].
 
+pub(crate) mod host_port_drift;
 pub(crate) mod host_ports;
+pub(crate) mod policy_args;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,7 +23,7 @@ use crate::schema::Schema;
 use crate::value::Value;
 
 /// Every data source, in the order Terraform lists them.
-pub(crate) static ALL: &[&dyn Registered] = &[&host_ports::HostPorts];
+pub(crate) static ALL: &[&dyn Registered] = &[&host_ports::HostPorts, &host_port_drift::HostPortDrift];
 
 /// What each data source file implements.
 pub(crate) trait DataSource: Sync + 'static {

@@ -23,7 +23,7 @@ mod types;
 mod wire;
 
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
-pub use msgpack::{decode_msgpack, encode_msgpack};
+pub use msgpack::{decode_msgpack, dynamic_type, encode_dynamic, encode_msgpack};
 pub use number::{Number, ParseNumberError};
 pub use path::{AttributePath, PathStep};
 pub use types::Type;

@@ -23,6 +23,27 @@ pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
     }
 }
 
+/// The concrete type of a `dynamic` DynamicValue (`[type JSON, value]`), without decoding the
+/// value; `None` when the bytes do not start that way.
+pub fn dynamic_type(bytes: &[u8]) -> Option<Type> {
+    let mut r = Reader::new(bytes);
+    match (r.head().ok()?, r.head().ok()?) {
+        (Head::Array(2), Head::Str(json) | Head::Bin(json)) => Type::from_json(json).ok(),
+        _ => None,
+    }
+}
+
+/// Encodes `value` as a `dynamic` DynamicValue of the concrete type `ty`.
+pub fn encode_dynamic(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> {
+    let inner = encode_msgpack(value, ty)?;
+    let mut out = Vec::with_capacity(inner.len() + 64);
+    let root = |e| EncodeError::new(path_of(&[]), e);
+    wire::write_array_len(&mut out, 2).map_err(root)?;
+    wire::write_bin(&mut out, &ty.to_json()).map_err(root)?;
+    out.extend_from_slice(&inner);
+    Ok(out)
+}
+
 struct Decoder<'b> {
     r: Reader<'b>,
 }

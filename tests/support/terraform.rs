@@ -79,12 +79,36 @@ impl Workspace {
         self
     }
 
+    /// Writes a file of the workspace; `name` may include directories (`tests/x.tftest.hcl`).
     pub fn write(&self, name: &str, contents: &str) {
-        std::fs::write(self.dir.path().join(name), contents).expect("write file");
+        let path = self.dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, contents).expect("write file");
     }
 
     /// Runs `terraform ARGS` here with a clean, controlled environment.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run terraform")
+    }
+
+    /// Runs `terraform ARGS` with `input` on stdin (for `terraform console`); returns stdout
+    /// and stderr together. The test runner's timeout bounds it.
+    pub fn run_with_stdin(&self, args: &[&str], input: &str) -> String {
+        use std::io::Write as _;
+        let mut child = self
+            .command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start terraform");
+        // Dropping stdin after writing closes it, which ends the console session.
+        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+        let out = child.wait_with_output().expect("terraform exits");
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.terraform.path);
         cmd.args(args).current_dir(self.dir.path()).env_clear();
         for key in ["PATH", "HOME", "TMPDIR", "USER"] {
@@ -99,7 +123,7 @@ impl Workspace {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd.output().expect("run terraform")
+        cmd
     }
 
     /// Runs a command that must succeed; returns its stdout.
