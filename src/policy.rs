@@ -105,7 +105,6 @@ pub(crate) struct Listener<'a> {
 }
 
 /// How a policy covers one (port, protocol) pair, whatever the addresses.
-#[allow(dead_code)] // for the fleet check, which plans its reads with it
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Coverage {
     /// Some rule allows it on every address: no record with this pair can be unexpected.
@@ -287,13 +286,11 @@ impl Rule {
     }
 
     /// Whether this rule names an address other than `any`.
-    #[allow(dead_code)] // for the fleet check
     pub(crate) fn has_address(&self) -> bool {
         self.address != Address::Any
     }
 
     /// Whether the rule's ports and protocol cover `(port, proto)`, whatever its address says.
-    #[allow(dead_code)] // for the fleet check
     pub(crate) fn covers(&self, port: u16, proto: Proto) -> bool {
         self.port_matches(Some(i64::from(port))) && self.proto.is_none_or(|p| p == proto)
     }
@@ -328,7 +325,6 @@ impl fmt::Display for Rule {
 }
 
 /// How `rules` cover `(port, proto)`: see [`Coverage`].
-#[allow(dead_code)] // for the fleet check
 pub(crate) fn coverage(rules: &[Rule], port: u16, proto: Proto) -> Coverage {
     let covering = rules.iter().filter(|r| r.covers(port, proto));
     let mut any = false;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use super::{Drift, SimConfig, Simulator};
+use super::{Drift, SimConfig, Simulator, Skew};
 
 /// `--help` text.
 pub const USAGE: &str = "\
@@ -38,6 +38,14 @@ FLAGS:
     --rate-short-page F    rate of pages returning fewer records
     --drift none|once|always
                            data drift while a host is read
+    --fleet N              generate N servers for the fleet APIs (hosts, port hosts, statistics)
+    --fleet-ports N        ports each generated server opens (default 12)
+    --fleet-pairs N        distinct (port, protocol) listeners they draw from (default 60)
+    --fleet-rare N         of which N open on only a few servers each (default 0)
+    --fleet-rare-hosts N   servers each rare listener is open on (default: 1 in 50)
+    --host-fixture FILE    JSON server details: {\"host_id\": {\"host_name\": ..., ...}, ...}
+    --stats-skew none|once|always
+                           port statistics whose counts do not add up
     --verbose, -v          log one line per request to stderr
     --help, -h             show this help
 
@@ -154,6 +162,17 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, Usa
                 let v = value(&flag, inline, &mut args)?;
                 f.drift = Drift::parse(&v)
                     .ok_or_else(|| usage(format!("--drift: expected none, once or always, got {v:?}")))?;
+            }
+            "--fleet" => cfg.fleet.hosts = int(&flag, &value(&flag, inline, &mut args)?)?,
+            "--fleet-ports" => cfg.fleet.ports_per_host = int(&flag, &value(&flag, inline, &mut args)?)?,
+            "--fleet-pairs" => cfg.fleet.pairs = int(&flag, &value(&flag, inline, &mut args)?)?,
+            "--fleet-rare" => cfg.fleet.rare_pairs = int(&flag, &value(&flag, inline, &mut args)?)?,
+            "--fleet-rare-hosts" => cfg.fleet.rare_hosts = int(&flag, &value(&flag, inline, &mut args)?)?,
+            "--host-fixture" => cfg.host_fixture = Some(PathBuf::from(value(&flag, inline, &mut args)?)),
+            "--stats-skew" => {
+                let v = value(&flag, inline, &mut args)?;
+                cfg.faults.stats_skew = Skew::parse(&v)
+                    .ok_or_else(|| usage(format!("--stats-skew: expected none, once or always, got {v:?}")))?;
             }
             other if other.starts_with('-') => return Err(usage(format!("unknown flag {other:?} (see --help)"))),
             _ => return Err(usage("unexpected positional argument (hss-sim takes flags only)")),
@@ -309,6 +328,31 @@ mod tests {
         assert_eq!((f.rate_repeat_page, f.rate_short_page), (0.2, 0.3));
         assert_eq!(f.drift, Drift::Once);
         assert!(o.verbose);
+    }
+
+    #[test]
+    fn fleet_flags() {
+        let o = run_opts(&[
+            "--fleet=1000",
+            "--fleet-ports",
+            "50",
+            "--fleet-pairs",
+            "300",
+            "--fleet-rare",
+            "5",
+            "--fleet-rare-hosts",
+            "20",
+            "--host-fixture",
+            "h.json",
+            "--stats-skew",
+            "once",
+        ]);
+        let f = &o.config.fleet;
+        assert_eq!((f.hosts, f.ports_per_host, f.pairs, f.rare_pairs, f.rare_hosts), (1000, 50, 300, 5, 20));
+        assert_eq!(o.config.host_fixture.as_deref(), Some(Path::new("h.json")));
+        assert_eq!(o.config.faults.stats_skew, Skew::Once);
+        assert!(parse(&["--stats-skew", "sometimes"]).is_err());
+        assert!(parse(&["--fleet", "-1"]).is_err());
     }
 
     #[test]

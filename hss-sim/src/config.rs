@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::data::PortRecord;
+use super::fleet::{FleetSpec, Skew};
 
 /// The project ID the simulator serves when none is configured.
 pub const DEFAULT_PROJECT_ID: &str = "0123456789abcdef0123456789abcdef";
@@ -37,6 +38,10 @@ pub struct SimConfig {
     pub seed: u64,
     /// Initial fault settings (change at runtime with `SimHandle::set_faults`).
     pub faults: Faults,
+    /// A generated fleet of servers for the fleet APIs (none by default).
+    pub fleet: FleetSpec,
+    /// JSON file of server details: `{ "host_id": { "host_name": "web-1", ... }, ... }`.
+    pub host_fixture: Option<PathBuf>,
 }
 
 impl Default for SimConfig {
@@ -52,6 +57,8 @@ impl Default for SimConfig {
             hosts: BTreeMap::new(),
             seed: 0,
             faults: Faults::default(),
+            fleet: FleetSpec::default(),
+            host_fixture: None,
         }
     }
 }
@@ -74,6 +81,8 @@ impl fmt::Debug for SimConfig {
             .field("hosts", &self.hosts.keys().collect::<Vec<_>>())
             .field("seed", &self.seed)
             .field("faults", &self.faults)
+            .field("fleet", &self.fleet)
+            .field("host_fixture", &self.host_fixture)
             .finish()
     }
 }
@@ -102,6 +111,8 @@ pub struct Faults {
     pub rate_repeat_page: f64,
     /// Rate of pages that return fewer records than they should (possibly none).
     pub rate_short_page: f64,
+    /// Port statistics whose counts do not add up, see [`Skew`].
+    pub stats_skew: Skew,
 }
 
 /// How a host's ports change while it is being read.

@@ -57,6 +57,16 @@
 //! ([`HostMeta`]: `host-` + the first 8 characters of the ID, and `192.168.X.Y`); when they do
 //! not match, the result is empty.
 //!
+//! # The fleet APIs
+//!
+//! `GET /v5/{project_id}/host-management/hosts` (ListHostStatus),
+//! `GET /v5/{project_id}/asset/ports/detail` (ListPortHost) and
+//! `GET /v5/{project_id}/asset/port/statistics` (ListPortStatistics) serve every host of the
+//! data above, plus a generated fleet ([`SimConfig::fleet`]) and host details
+//! ([`SimConfig::host_fixture`]), consistently with the port list and with each other; the
+//! same authentication, project check, latency and faults apply, and [`Faults::stats_skew`]
+//! makes the statistics disagree. The `fleet` module's documentation has the details.
+//!
 //! # Control paths (not part of the real API)
 //!
 //! `GET /_sim/stats` returns [`Stats`] as JSON and `GET /_sim/queries` the logged raw query
@@ -67,6 +77,7 @@ pub mod cli;
 mod config;
 mod data;
 mod faults;
+mod fleet;
 mod server;
 pub mod signature;
 mod stats;
@@ -84,6 +95,7 @@ use tokio::task::JoinHandle;
 pub use auth::MAX_CLOCK_SKEW;
 pub use config::{DEFAULT_PROJECT_ID, Drift, Faults, SimConfig};
 pub use data::{HostMeta, MAX_GENERATED_PER_HOST, PortRecord, REFERENCE_HOST_ID, reference_records};
+pub use fleet::{FleetSpec, HostInfo, PortHostInfo, PortStatisticInfo, Skew};
 pub use stats::{QUERY_LOG_CAPACITY, Stats};
 
 use auth::AuthConfig;
@@ -108,7 +120,8 @@ impl Simulator {
                 ));
             }
         };
-        let store = Store::build(&cfg)?;
+        let mut store = Store::build(&cfg)?;
+        let fleet = fleet::build(&cfg, &mut store)?;
         let listener = TcpListener::bind(cfg.listen).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
@@ -120,6 +133,7 @@ impl Simulator {
             rec: Mutex::new(Recorder::default()),
             request_ids: AtomicU64::new(0),
             fault_seq: AtomicU64::new(0),
+            fleet,
         });
         let task = tokio::spawn(server::accept_loop(listener, shared.clone()));
         Ok(SimHandle { addr, shared, task })

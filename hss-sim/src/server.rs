@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     pub request_ids: AtomicU64,
     /// Counts fault-eligible requests (those that passed auth and validation).
     pub fault_seq: AtomicU64,
+    /// The fleet APIs' view of the store.
+    pub fleet: super::fleet::Fleet,
 }
 
 /// Locks a mutex, ignoring poisoning (the data stays consistent: no panics while locked).
@@ -134,19 +136,19 @@ async fn handle(
     Ok(resp)
 }
 
-fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
     resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
     resp
 }
 
-fn error(status: StatusCode, code: &str, msg: &str) -> Response<Body> {
+pub(crate) fn error(status: StatusCode, code: &str, msg: &str) -> Response<Body> {
     let body = serde_json::json!({ "error_code": code, "error_msg": msg });
     json_response(status, body.to_string().into_bytes())
 }
 
-fn not_found() -> Response<Body> {
+pub(crate) fn not_found() -> Response<Body> {
     error(StatusCode::NOT_FOUND, "APIGW.0101", "The API does not exist or has not been published in the environment")
 }
 
@@ -184,6 +186,10 @@ async fn api(
     path: &str,
     raw_query: &str,
 ) -> Response<Body> {
+    // The fleet APIs (hosts, port hosts, port statistics): fleet.rs.
+    if let Some(resp) = super::fleet::api(shared, drop_now, req, path, raw_query).await {
+        return resp;
+    }
     // 1. Routing.
     let Some(project) = route(path) else {
         return not_found();

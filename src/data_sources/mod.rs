@@ -9,9 +9,12 @@
 //!
 //! Adding a data source: one new file with a `DataSource` impl, and one line in [`ALL`].
 
+pub(crate) mod fleet_port_drift;
 pub(crate) mod host_port_drift;
 pub(crate) mod host_ports;
+pub(crate) mod hosts;
 pub(crate) mod policy_args;
+pub(crate) mod port_hosts;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -23,7 +26,13 @@ use crate::schema::Schema;
 use crate::value::Value;
 
 /// Every data source, in the order Terraform lists them.
-pub(crate) static ALL: &[&dyn Registered] = &[&host_ports::HostPorts, &host_port_drift::HostPortDrift];
+pub(crate) static ALL: &[&dyn Registered] = &[
+    &host_ports::HostPorts,
+    &host_port_drift::HostPortDrift,
+    &hosts::Hosts,
+    &port_hosts::PortHosts,
+    &fleet_port_drift::FleetPortDrift,
+];
 
 /// What each data source file implements.
 pub(crate) trait DataSource: Sync + 'static {

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use super::config::ClientConfig;
 use super::error::Error;
 use super::limits::Limits;
+use super::listing::{self, ListRequest, Listing};
 use super::model::{PortList, PortQuery};
 use super::paging;
 use super::request::{Auth, Endpoint};
@@ -72,6 +73,15 @@ impl Client {
     /// checks the pages add up to `total_num`, and re-reads the list when they do not.
     pub async fn list_ports(&self, query: &PortQuery, cancel: &CancellationToken) -> Result<PortList, Error> {
         paging::list_all(&self.inner, query, cancel).await
+    }
+
+    /// Reads a complete `{total_num, data_list}` list of any API of the project, in overlapping
+    /// pages, through the same transport and limits (see `listing`).
+    pub async fn list<T>(&self, request: &ListRequest, cancel: &CancellationToken) -> Result<Listing<T>, Error>
+    where
+        T: serde::de::DeserializeOwned + PartialEq + Clone + Send,
+    {
+        listing::list_all(&self.inner, request, cancel).await
     }
 }
 

@@ -12,6 +12,8 @@
 //!   timeout, decoding, classification of the outcome);
 //! - `retry`: the retry loop over attempts, back-off with full jitter, `Retry-After`;
 //! - `paging`: reads every page and checks the result is complete;
+//! - `listing`: the same for any `{total_num, data_list}` API, in overlapping pages;
+//! - [`fleet`]: serde types of the fleet APIs (hosts, servers with a port open, port statistics);
 //! - [`model`]: serde types of the API; [`error`]: the [`Error`] type and its hints;
 //! - `client`: [`Client`], tying it together.
 //!
@@ -20,7 +22,9 @@
 mod client;
 pub mod config;
 pub mod error;
+pub mod fleet;
 mod limits;
+pub(crate) mod listing;
 pub mod model;
 pub(crate) mod paging;
 mod request;
@@ -32,6 +36,8 @@ mod transport;
 pub use client::{Client, user_agent};
 pub use config::{ClientConfig, Credentials, DEFAULT_CLOUD};
 pub use error::{Error, ErrorKind};
+pub use fleet::{HostQuery, HostRecord, PortHostQuery, PortHostRecord, PortStatistic, PortStatisticsQuery};
+pub use listing::{ListRequest, Listing};
 pub use model::{PortList, PortPage, PortQuery, PortRecord};
 pub use request::{AUTH_TOKEN_HEADER, PROJECT_ID_HEADER, SECURITY_TOKEN_HEADER};
 pub use secret::Secret;

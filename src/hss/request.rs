@@ -84,6 +84,17 @@ impl Endpoint {
     }
 }
 
+impl Endpoint {
+    /// The same endpoint for another API of the project: `path` is relative to
+    /// `/v5/{project_id}/`, such as `host-management/hosts`.
+    pub fn with_path(&self, path: &str) -> Endpoint {
+        let mut url = self.url.clone();
+        let project_root = url.path().strip_suffix("asset/ports").unwrap_or(url.path()).to_owned();
+        url.set_path(&format!("{project_root}{}", path.trim_start_matches('/')));
+        Endpoint { base: self.base.clone(), url, host: self.host.clone() }
+    }
+}
+
 /// Authentication material, ready for use.
 #[derive(Clone)]
 pub(crate) enum Auth {
@@ -357,5 +368,16 @@ mod tests {
         assert!(!b.headers.contains_key("authorization"));
         assert!(!b.headers.contains_key("x-sdk-date"));
         assert!(Auth::from_credentials(&Credentials::Token(Secret::default())).is_err());
+    }
+
+    #[test]
+    fn other_apis_of_the_project_share_the_endpoint() {
+        let ep = Endpoint::resolve(Some("https://gw.example.com/hss/"), None, "", "p 1").unwrap();
+        let hosts = ep.with_path("host-management/hosts");
+        assert_eq!(hosts.url.as_str(), "https://gw.example.com/hss/v5/p%201/host-management/hosts");
+        assert_eq!((hosts.base.as_str(), hosts.host.as_str()), (ep.base.as_str(), ep.host.as_str()));
+        let stats = ep.with_path("/asset/port/statistics");
+        assert_eq!(stats.url.path(), "/hss/v5/p%201/asset/port/statistics");
+        assert_eq!(ep.with_path("asset/ports").url, ep.url);
     }
 }

@@ -65,10 +65,21 @@ pub(crate) async fn get_json<T: DeserializeOwned>(
     offset: u64,
     attempt: u32,
 ) -> Result<T, Failure> {
+    get_json_at(inner, &inner.endpoint, pairs, offset, attempt).await
+}
+
+/// [`get_json`] for another API of the project: `endpoint` is [`Endpoint::with_path`].
+pub(crate) async fn get_json_at<T: DeserializeOwned>(
+    inner: &Transport,
+    endpoint: &Endpoint,
+    pairs: &[(String, String)],
+    offset: u64,
+    attempt: u32,
+) -> Result<T, Failure> {
     let cfg = &inner.config;
     let permit = inner.limits.acquire().await;
     // Signed after waiting for the limits, so the signing time is fresh.
-    let built = request::build(&inner.endpoint, &inner.auth, &cfg.project_id, pairs, SystemTime::now())?;
+    let built = request::build(endpoint, &inner.auth, &cfg.project_id, pairs, SystemTime::now())?;
     let path = built.url.path().to_owned();
     let req = inner
         .http
