@@ -7,11 +7,12 @@
 //! # Data
 //!
 //! - [`FleetSpec`] (`--fleet N`): N generated servers, each with host details and open ports
-//!   drawn from a seeded pool of `pairs` distinct (port, protocol) listeners, `rare_pairs` of
-//!   which (ports 40000-49999, TCP on `0.0.0.0`) are open on only `rare_hosts` servers each.
-//!   Some listeners bind another address than their usual one (a loopback service on
-//!   `0.0.0.0`, a public one on the server's private IP), some servers run containers, and the
-//!   servers without an installed agent report no ports.
+//!   drawn from a seeded pool of `pairs` distinct (port, protocol) listeners: well-known
+//!   services, then ports 1024-38999; `rare_pairs` of them (ports 40000-49999, TCP on
+//!   `0.0.0.0`) are open on only `rare_hosts` servers each. One listener in ten binds another
+//!   address than its usual one (a loopback database on `0.0.0.0`, a service on the server's
+//!   private IP), one server in ten runs a container (TCP 8080, maybe 9090), and the servers
+//!   without an installed agent report no ports.
 //! - Every other host of the store (the reference host, `--generate`, `--fixture`) is a server
 //!   too, with derived details (online, `ACTIVE`, protected).
 //! - `--host-fixture FILE`: `{"host_id": {"host_name": "web-1", "labels": ["prod"], ...}}`
@@ -247,7 +248,7 @@ const SERVICES: &[(u32, &str, &str, &str)] = &[
     (68, "UDP", "0.0.0.0", "/usr/sbin/dhclient"),
     (123, "UDP", "0.0.0.0", "/usr/sbin/chronyd"),
     (323, "UDP", "127.0.0.1", "/usr/sbin/chronyd"),
-    (111, "TCP", "0.0.0.0", "/usr/sbin/rpcbind"),
+    (3000, "TCP", "0.0.0.0", "/usr/sbin/grafana-server"),
     (80, "TCP", "0.0.0.0", "/usr/sbin/nginx"),
     (443, "TCP", "0.0.0.0", "/usr/sbin/nginx"),
     (443, "TCP", "::", "/usr/sbin/nginx"),
@@ -543,7 +544,8 @@ fn host_ports(seed: u64, rng: &mut Rng, host_id: &str, host: &mut HostData, pool
     for &i in &indices[..n] {
         let listener = &pool[i];
         let laddr = match (listener.laddr, rng.below(10)) {
-            ("127.0.0.1", 0) => "0.0.0.0".to_owned(),
+            // A database or cache listening on every address.
+            ("127.0.0.1", 0) if listener.port >= 1024 => "0.0.0.0".to_owned(),
             ("0.0.0.0", 0) => host.meta.ip.clone(),
             (usual, _) => usual.to_owned(),
         };
