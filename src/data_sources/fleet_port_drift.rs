@@ -83,8 +83,8 @@ terraform_model! {
         computed hosts_in_violation: Vec<String>, "The distinct `host_id`s of `violations`, sorted.";
         computed in_policy: bool, "`true` when nothing in the fleet violates the policy.";
         computed summary: String,
-            "One line for humans, such as `2 unexpected on 1 server (web-1: TCP/23 on 0.0.0.0 by /usr/sbin/xinetd, \
-             ...); 5 of 312 port/protocol pairs read server by server`.";
+            "One line for humans, such as `1 unexpected on 1 server(s) (web-1 (0a1b...): TCP/23 on 0.0.0.0 by \
+             /usr/sbin/xinetd (pid 812)); 5 of 312 port/protocol pairs read server by server`.";
         computed requests: i64,
             "How many API requests the check took (retries and re-reads included): two or so for the statistics, \
              plus about one per pair that needed a closer look.";

@@ -193,12 +193,11 @@ pub(crate) fn pages_for(total: u64, page_size: u64) -> u64 {
 /// Checks the pages (in offset order) against `total` and the overlaps, and concatenates them.
 pub(crate) fn assemble<T: PartialEq>(total: u64, page_size: u64, pages: Vec<(u64, Page<T>)>) -> Result<Vec<T>, String> {
     let mut problems: Vec<String> = Vec::new();
-    if total == 0 {
-        if let Some((_, page)) = pages.first()
-            && !page.data_list.is_empty()
-        {
-            problems.push(format!("total_num is 0 but the page at offset 0 returned {} records", page.data_list.len()));
-        }
+    if total == 0
+        && let Some((_, page)) = pages.first()
+        && !page.data_list.is_empty()
+    {
+        problems.push(format!("total_num is 0 but the page at offset 0 returned {} records", page.data_list.len()));
     }
     let mut previous: Option<&T> = None;
     for (offset, page) in &pages {
