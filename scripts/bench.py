@@ -90,6 +90,71 @@ def scenarios():
             200,
             100,
         ),
+        **fleet_scenarios(),
+    }
+
+
+# The fleet: 1,000 servers with about 50 ports each, drawn from 300 distinct (port, protocol)
+# listeners, 5 of which (ports 40000-49999) are open on 20 servers each; the policy allows every
+# other port everywhere, so those 5 are the only candidates. (e) is the fleet check, (f) the same
+# policy server by server, the baseline. Each extra entry: the simulator's flags, the requests a
+# consistent read takes, its round trips at concurrency c, and the concurrencies to run.
+FLEET_SERVERS = 1000
+FLEET_SIM_ARGS = ["--fleet", str(FLEET_SERVERS), "--fleet-ports", "50", "--fleet-pairs", "300",
+                  "--fleet-rare", "5", "--fleet-rare-hosts", "20"]
+FLEET_POLICY = '["1-39999", "50000-65535"]'
+FLEET_RARE = 5
+
+
+def overlapping_pages(total):
+    """Pages of an overlapping read (page k at offset k * 199) of `total` records."""
+    return 1 if total <= PAGE_SIZE else 1 + math.ceil((total - PAGE_SIZE) / (PAGE_SIZE - 1))
+
+
+def fleet_scenarios():
+    # About 300 statistics rows: 2 pages. Servers: the generated ones and the reference host.
+    stat_pages = overlapping_pages(300)
+    servers = FLEET_SERVERS + 1
+    host_pages = overlapping_pages(servers)
+    return {
+        "e": (
+            "(e) fleet check: 1,000 servers x 50 ports, hss_fleet_port_drift",
+            {},
+            'data "hss_fleet_port_drift" "f" {\n'
+            f"  allowed = {FLEET_POLICY}\n"
+            "}\n"
+            'output "n" { value = length(data.hss_fleet_port_drift.f.violations) }\n'
+            'output "requests" { value = data.hss_fleet_port_drift.f.requests }\n',
+            1,
+            0,
+            {
+                "sim_args": FLEET_SIM_ARGS,
+                "expected": stat_pages + FLEET_RARE,
+                # Page 0, the other statistics pages, then the candidates together.
+                "round_trips": lambda c: 1 + math.ceil((stat_pages - 1) / c) + math.ceil(FLEET_RARE / c),
+                "concurrencies": None,
+            },
+        ),
+        "f": (
+            "(f) baseline: for_each over hss_hosts.ids, hss_host_port_drift",
+            {},
+            'data "hss_hosts" "all" {}\n'
+            'data "hss_host_port_drift" "each" {\n'
+            "  for_each = toset(data.hss_hosts.all.ids)\n"
+            "  host_id  = each.key\n"
+            f"  allowed  = {FLEET_POLICY}\n"
+            "}\n"
+            'output "n" { value = sum([for d in data.hss_host_port_drift.each : length(d.unexpected)]) }\n',
+            servers,
+            50,
+            {
+                "sim_args": FLEET_SIM_ARGS,
+                "expected": host_pages + servers,
+                "round_trips": lambda c: 1 + math.ceil((host_pages - 1) / c) + math.ceil(servers / c),
+                # Sequentially, 1,007 requests at 50 ms are 50 s per run: the default only.
+                "concurrencies": [DEFAULT_CONCURRENCY],
+            },
+        ),
     }
 
 
@@ -134,7 +199,7 @@ class Sim:
     """One hss-sim process on loopback; its pid is kept in `pidfile` while it runs so that
     bench.sh's trap can stop it if this script dies."""
 
-    def __init__(self, binary, work, pidfile, latency_ms, hosts):
+    def __init__(self, binary, work, pidfile, latency_ms, hosts, extra_args=()):
         self.url_file = os.path.join(work, "sim.url")
         if os.path.exists(self.url_file):
             os.remove(self.url_file)
@@ -142,6 +207,7 @@ class Sim:
                 "--project-id", PROJECT, "--token", TOKEN, "--latency-ms", str(latency_ms)]
         for host, n in hosts.items():
             args += ["--generate", f"{host}={n}"]
+        args += list(extra_args)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                      stdin=subprocess.DEVNULL)
         self.pidfile = pidfile
@@ -417,7 +483,7 @@ def main():
     ap.add_argument("--latency-ms", type=int, default=50)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--handshake-samples", type=int, default=21)
-    ap.add_argument("--scenarios", default="a,b,c,d")
+    ap.add_argument("--scenarios", default="a,b,c,d,e,f")
     ap.add_argument("--concurrency", default=f"{DEFAULT_CONCURRENCY},1")
     ap.add_argument("--out", default="")
     ap.add_argument("--logs", default="", help="copy each logged run's Terraform log into this directory")
@@ -456,15 +522,17 @@ def main():
 
     rows, details = [], []
     for sid in wanted:
-        title, hosts, body, n_hosts, ports = all_scenarios[sid]
+        title, hosts, body, n_hosts, ports = all_scenarios[sid][:5]
+        extra = all_scenarios[sid][5] if len(all_scenarios[sid]) > 5 else {}
         workdir = os.path.join(args.work, f"scenario-{sid}")
         os.makedirs(workdir, exist_ok=True)
         with open(os.path.join(workdir, "main.tf"), "w") as f:
             f.write(PROVIDER_BLOCK + body)
         default_wall = None
-        for conc in concurrencies:
+        for conc in extra.get("concurrencies") or concurrencies:
             log(f"==> {title}, max_concurrent_requests = {conc}: 1 logged run, then {runs} timed")
-            sim = Sim(sim_bin, args.work, os.path.join(args.work, "sim.pid"), args.latency_ms, hosts)
+            sim = Sim(sim_bin, args.work, os.path.join(args.work, "sim.pid"), args.latency_ms, hosts,
+                      extra.get("sim_args", ()))
             try:
                 log_path = os.path.join(args.work, f"tf-{sid}-{conc}.log")
                 before = sim.stats()["requests"]
@@ -490,18 +558,22 @@ def main():
             if conc == DEFAULT_CONCURRENCY:
                 default_wall = wall
             pages = pages_for(ports)
-            floor = floor_round_trips(n_hosts, pages, conc) * args.latency_ms
+            if "round_trips" in extra:
+                floor = extra["round_trips"](conc) * args.latency_ms
+            else:
+                floor = floor_round_trips(n_hosts, pages, conc) * args.latency_ms
+            expected = extra.get("expected", n_hosts * pages)
             share = a["busy_ms"] / logged_wall if logged_wall else None
             if len(set(requests + [logged_requests])) != 1:
                 log(f"    note: request counts differ between runs: logged {logged_requests}, timed {requests}")
             rows.append({
                 "scenario": title, "conc": conc, "requests": requests[0] if requests else logged_requests,
-                "expected": n_hosts * pages, "floor": floor, "wall": wall, "walls": walls,
+                "expected": expected, "floor": floor, "wall": wall, "walls": walls,
                 "ratio": (wall / default_wall) if default_wall else None,
                 "reads": a["reads_ms"], "share": share, "rss": a["peak_rss_kb"],
                 "in_flight": max_in_flight, "analysis": a, "logged_wall": logged_wall,
             })
-            log(f"    requests {rows[-1]['requests']} (expected {n_hosts * pages}), wall median {wall:,.0f} ms "
+            log(f"    requests {rows[-1]['requests']} (expected {expected}), wall median {wall:,.0f} ms "
                 f"(runs: {', '.join(f'{w:,.0f}' for w in walls)}), logged run {logged_wall:,.0f} ms, "
                 f"reads {fmt_ms(a['reads_ms'])} ms, floor {floor} ms, max in flight {max_in_flight}")
     _, load_after = machine()

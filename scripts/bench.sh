@@ -3,10 +3,12 @@
 # Terraform CLI (1.0.3 from scripts/install-terraform.sh, or $TERRAFORM) with `terraform plan`
 # against hss-sim on loopback with added latency, and prints one table row per scenario and
 # concurrency: requests, median wall time, physical floor, reads, provider share, peak RSS,
-# start-to-handshake time and binary size. scripts/bench.py does the runs; docs/performance.md
+# start-to-handshake time and binary size. Scenarios (a)-(d) read single hosts; (e) and (f) are the
+# fleet: hss_fleet_port_drift over 1,000 servers, and for_each over hss_hosts.ids with
+# hss_host_port_drift as the baseline. scripts/bench.py does the runs; docs/performance.md
 # explains the method and holds the measured table.
 #
-#   scripts/bench.sh [--latency-ms N] [--runs N] [--quick] [--scenarios a,b,c,d] [--out FILE]
+#   scripts/bench.sh [--latency-ms N] [--runs N] [--quick] [--scenarios a,b,c,d,e,f] [--out FILE]
 #                    [--logs DIR]
 #
 # Environment: BENCH_LATENCY_MS (default 50), BENCH_RUNS (default 5; 1 with BENCH_QUICK=1),
@@ -20,7 +22,7 @@ cd "$root"
 latency=${BENCH_LATENCY_MS:-50}
 quick=${BENCH_QUICK:-0}
 runs=${BENCH_RUNS:-}
-scenarios=${BENCH_SCENARIOS:-a,b,c,d}
+scenarios=${BENCH_SCENARIOS:-a,b,c,d,e,f}
 out=${BENCH_OUT:-}
 logs=${BENCH_LOGS:-}
 while [ $# -gt 0 ]; do
