@@ -185,8 +185,8 @@ pub(crate) fn page_offsets(total: u64, page_size: u64) -> Result<Vec<u64>, Error
 }
 
 /// How many requests a consistent read of `total` records takes.
-#[allow(dead_code)] // documented figure; the tests and the bench compute the same
-pub(crate) fn pages_for(total: u64, page_size: u64) -> u64 {
+#[cfg(test)]
+fn pages_for(total: u64, page_size: u64) -> u64 {
     page_offsets(total, page_size).map_or(0, |o| o.len() as u64)
 }
 
