@@ -6,7 +6,11 @@
 //! - [`config`]: [`ClientConfig`] and [`Credentials`] with their defaults;
 //! - [`secret`]: [`Secret`], a string that never prints itself;
 //! - [`sign`]: Huawei `SDK-HMAC-SHA256` signing and RFC 3986 escaping;
-//! - `request`: builds one signed request (URL, canonical query, headers, auth);
+//! - `request`: builds one signed request (URL, canonical query, headers, auth), signed with
+//!   the credentials of the moment;
+//! - `credentials`: fixed or temporary credentials (assumed agency, ECS agency), renewed
+//!   before they expire, single-flight;
+//! - `iam`: the project ID lookup and `assume_role`'s security tokens;
 //! - `limits`: concurrency gate, token bucket and adaptive back-off shared by all clones;
 //! - `transport`: what every request shares, and one HTTP exchange (limits, signed request,
 //!   timeout, decoding, classification of the outcome);
@@ -15,11 +19,14 @@
 //! - [`model`]: serde types of the API; [`error`]: the [`Error`] type and its hints;
 //! - `client`: [`Client`], tying it together.
 //!
-//! Dependencies run one way: `client` → `paging` → `retry` → `transport` → `request`, `limits`.
+//! Dependencies run one way: `client` → `paging` → `retry` → `transport` → `request`, `limits`;
+//! `client` → `iam`, `credentials` → `iam` → `retry`, and `request` reads `credentials`.
 
 mod client;
 pub mod config;
+mod credentials;
 pub mod error;
+mod iam;
 mod limits;
 pub mod model;
 pub(crate) mod paging;
@@ -30,7 +37,10 @@ pub mod sign;
 mod transport;
 
 pub use client::{Client, user_agent};
-pub use config::{ClientConfig, Credentials, DEFAULT_CLOUD};
+pub use config::{
+    ASSUME_ROLE_DURATION_RANGE, AssumeRole, ClientConfig, CredentialSource, Credentials, DEFAULT_ASSUME_ROLE_DURATION,
+    DEFAULT_CLOUD, DEFAULT_ECS_METADATA_ENDPOINT,
+};
 pub use error::{Error, ErrorKind};
 pub use model::{PortList, PortPage, PortQuery, PortRecord};
 pub use request::{AUTH_TOKEN_HEADER, PROJECT_ID_HEADER, SECURITY_TOKEN_HEADER};

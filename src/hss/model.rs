@@ -1,7 +1,12 @@
 //! Serde types for the "list open ports of a server" API (`GET /v5/{project_id}/asset/ports`):
 //! the query the caller asks for, one page as the API returns it, and the assembled list.
+//!
+//! A page is decoded by [`PortPage::from_json`], which tells a body that is not JSON or is cut
+//! short (worth another attempt) from JSON of the wrong shape (the same again next time), and
+//! names the field at fault.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
 
 /// The largest page the API accepts (`limit`), and the default page size.
 pub const MAX_PAGE_SIZE: u32 = 200;
@@ -9,6 +14,17 @@ pub const MAX_PAGE_SIZE: u32 = 200;
 pub const MIN_PAGE_SIZE: u32 = 10;
 /// The largest `offset` the API accepts.
 pub const MAX_OFFSET: u64 = 2_000_000;
+
+/// The largest response body the client reads: 4 MiB, far above a full page and small enough
+/// that even `max_concurrent_requests` (8 by default) oversized answers at once stay bounded
+/// (8 × 4 MiB). A page of 200 records is about 100 to 200 KiB: each record holds at most about
+/// 720 characters of strings at the API's documented maximum lengths (host_id, laddr and
+/// container_id 128, path 256, agent_id 64, status and type a few), plus about 130 bytes of
+/// keys, numbers and punctuation. Even if every character were non-ASCII and sent as a `\uXXXX`
+/// escape (6 bytes), a page would be under 1 MiB; with every character an escaped surrogate
+/// pair (12 bytes), under 1.8 MiB. An answer over the limit is refused from its
+/// `Content-Length`, or as soon as the bytes read pass it, and is not retried.
+pub const MAX_RESPONSE_BYTES: u64 = 4 << 20;
 
 /// What to list. `host_id` is required by the API; the other filters are sent only when set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -105,9 +121,90 @@ pub struct PortRecord {
 pub struct PortPage {
     /// Total number of open ports (all pages).
     pub total_num: u64,
-    /// The records of this page.
-    #[serde(default)]
+    /// The records of this page; `null` or absent is an empty page.
+    #[serde(default, deserialize_with = "null_as_empty")]
     pub data_list: Vec<PortRecord>,
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PortRecord>, D::Error> {
+    Ok(Option::<Vec<PortRecord>>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Why a 2xx body is not a page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum PageError {
+    /// Not JSON, or JSON cut short: another attempt may get the whole answer.
+    NotJson(String),
+    /// JSON, but not a page: `field` (e.g. `data_list[3].port`) is missing or of the wrong type.
+    Shape { field: String, reason: String },
+}
+
+impl PortPage {
+    /// Decodes a page. The common case costs one pass; only a body that fails to decode is
+    /// looked at again, to tell a truncated body from one of the wrong shape and to name the
+    /// field.
+    pub(crate) fn from_json(body: &[u8]) -> Result<PortPage, PageError> {
+        let err = match serde_json::from_slice::<PortPage>(body) {
+            Ok(page) => return Ok(page),
+            Err(e) => e,
+        };
+        if !err.is_data() {
+            return Err(PageError::NotJson(err.to_string()));
+        }
+        // A type error can come before the end of a body that is also cut short.
+        let value: Value = serde_json::from_slice(body).map_err(|e| PageError::NotJson(e.to_string()))?;
+        let (field, reason) = shape_problem(&value).unwrap_or_else(|| ("(the body)".to_owned(), err.to_string()));
+        Err(PageError::Shape { field, reason })
+    }
+}
+
+/// The first field of `v` that does not fit a page, with what is wrong with it.
+fn shape_problem(v: &Value) -> Option<(String, String)> {
+    let Value::Object(page) = v else {
+        return Some(("(the body)".to_owned(), format!("expected an object, got {}", kind(v))));
+    };
+    match page.get("total_num") {
+        None => return Some(("total_num".to_owned(), "missing".to_owned())),
+        Some(n) if n.as_u64().is_none() => {
+            return Some(("total_num".to_owned(), format!("expected a non-negative integer, got {}", kind(n))));
+        }
+        Some(_) => {}
+    }
+    let records = match page.get("data_list") {
+        None | Some(Value::Null) => return None,
+        Some(Value::Array(records)) => records,
+        Some(other) => {
+            return Some(("data_list".to_owned(), format!("expected an array or null, got {}", kind(other))));
+        }
+    };
+    for (i, record) in records.iter().enumerate() {
+        let Value::Object(fields) = record else {
+            return Some((format!("data_list[{i}]"), format!("expected an object, got {}", kind(record))));
+        };
+        for (name, value) in fields {
+            let integer = matches!(name.as_str(), "port" | "pid");
+            let text =
+                matches!(name.as_str(), "host_id" | "laddr" | "status" | "type" | "path" | "agent_id" | "container_id");
+            let fits = value.is_null() || (integer && value.as_i64().is_some()) || (text && value.is_string());
+            if (integer || text) && !fits {
+                let want = if integer { "an integer or null" } else { "a string or null" };
+                return Some((format!("data_list[{i}].{name}"), format!("expected {want}, got {}", kind(value))));
+            }
+        }
+    }
+    None
+}
+
+/// `a string`, `the number 1.5`, ... (never a string's value: it may echo anything).
+fn kind(v: &Value) -> String {
+    match v {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(_) => "a string".to_owned(),
+        Value::Array(_) => "an array".to_owned(),
+        Value::Object(_) => "an object".to_owned(),
+    }
 }
 
 /// The complete list: every page read, assembled in offset order.
@@ -154,6 +251,48 @@ mod tests {
         let p: PortPage = serde_json::from_str(r#"{"total_num":0}"#).unwrap();
         assert!(p.data_list.is_empty());
         assert!(serde_json::from_str::<PortPage>(r#"{"data_list":[]}"#).is_err());
+    }
+
+    #[test]
+    fn null_data_list_is_an_empty_page() {
+        let p = PortPage::from_json(br#"{"data_list":null,"total_num":0}"#).unwrap();
+        assert_eq!(p, PortPage { total_num: 0, data_list: Vec::new() });
+    }
+
+    #[test]
+    fn cut_short_or_not_json_is_told_from_the_wrong_shape() {
+        let full = br#"{"data_list":[{"port":22,"type":"TCP"},{"port":80,"type":"TCP"}],"total_num":2}"#;
+        assert_eq!(PortPage::from_json(full).unwrap().data_list.len(), 2);
+        // Cut anywhere: not JSON (retried), even where a type error comes first.
+        for cut in 1..full.len() {
+            let e = PortPage::from_json(&full[..cut]).unwrap_err();
+            assert!(matches!(e, PageError::NotJson(_)), "cut at {cut}: {e:?}");
+        }
+        let cut_after_type_error = br#"{"total_num":"2","data_list":[{"port":22"#;
+        assert!(matches!(PortPage::from_json(cut_after_type_error), Err(PageError::NotJson(_))));
+        assert!(matches!(PortPage::from_json(b"<html>"), Err(PageError::NotJson(_))));
+        // Whole JSON of the wrong shape: the field is named.
+        let shape = |body: &str| match PortPage::from_json(body.as_bytes()) {
+            Err(PageError::Shape { field, reason }) => format!("{field}: {reason}"),
+            other => panic!("{body}: {other:?}"),
+        };
+        assert_eq!(shape("[]"), "(the body): expected an object, got an array");
+        assert_eq!(shape(r#"{"data_list":[]}"#), "total_num: missing");
+        assert_eq!(shape(r#"{"total_num":-1}"#), "total_num: expected a non-negative integer, got the number -1");
+        assert_eq!(shape(r#"{"total_num":"2"}"#), "total_num: expected a non-negative integer, got a string");
+        assert_eq!(shape(r#"{"total_num":1,"data_list":{}}"#), "data_list: expected an array or null, got an object");
+        assert_eq!(shape(r#"{"total_num":1,"data_list":[7]}"#), "data_list[0]: expected an object, got the number 7");
+        assert_eq!(
+            shape(r#"{"total_num":2,"data_list":[{"port":1},{"port":"22"}]}"#),
+            "data_list[1].port: expected an integer or null, got a string"
+        );
+        assert_eq!(
+            shape(r#"{"total_num":1,"data_list":[{"port":1,"path":["/bin/x"]}]}"#),
+            "data_list[0].path: expected a string or null, got an array"
+        );
+        // Unknown fields and nulls are fine.
+        let p = PortPage::from_json(br#"{"total_num":1,"data_list":[{"port":null,"extra":[1]}],"more":{}}"#).unwrap();
+        assert_eq!(p.data_list[0].port, None);
     }
 
     #[test]
