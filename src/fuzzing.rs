@@ -166,7 +166,7 @@ pub fn assemble_pages(
     page_size: u64,
     pages: Vec<(u64, crate::hss::PortPage)>,
 ) -> Result<crate::hss::PortList, String> {
-    crate::hss::paging::assemble(total, page_size, pages)
+    crate::hss::paging::assemble(total, page_size, pages).map(|ports| crate::hss::PortList { total_num: total, ports })
 }
 
 /// The `hss_host_ports` state for `config` once `list` is read: what `ReadDataSource` encodes.

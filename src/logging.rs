@@ -6,15 +6,105 @@
 //! digits, and all three keys must be strings (Terraform 1.0.3's reader crashes otherwise).
 //! The level comes from `TF_LOG_PROVIDER`, else `TF_LOG`; unset means silent, which keeps
 //! start-up free of any logging work.
+//!
+//! # Secrets
+//!
+//! Every text that reaches the log (the message and every field, from this crate or from a
+//! dependency) is scrubbed of the secrets registered with [`protect`] before it is written:
+//! the HSS client registers its token, secret key and security tokens (also temporary ones) as
+//! it uses them. A secret of fewer than [`MIN_REDACTED_CHARS`] characters cannot be scrubbed
+//! safely: replacing every occurrence of a 1 to 3 character string would blank out random parts
+//! of ordinary words (and tell a reader the secret by what went missing); such a secret is not
+//! scrubbed, and `protect` warns once about it instead.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::sync::RwLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
+
+/// Secrets shorter than this (in characters) are not redacted; see the module docs.
+pub(crate) const MIN_REDACTED_CHARS: usize = 4;
+
+/// What replaces a secret.
+pub(crate) const REDACTED: &str = "***";
+
+/// The registered secrets, longest first (so that a secret containing another is replaced
+/// whole), and the short ones already warned about.
+struct Registry {
+    secrets: Vec<String>,
+    warned: Vec<String>,
+}
+
+static REGISTRY: RwLock<Registry> = RwLock::new(Registry { secrets: Vec::new(), warned: Vec::new() });
+
+/// Registers `secret` for scrubbing from every log line from now on. Cheap when it is already
+/// registered. A secret too short to be scrubbed safely gets one warning instead.
+pub(crate) fn protect(secret: &str) {
+    if secret.is_empty() {
+        return;
+    }
+    let short = !redactable(secret);
+    {
+        let r = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+        let known = if short { &r.warned } else { &r.secrets };
+        if known.iter().any(|s| s == secret) {
+            return;
+        }
+    }
+    {
+        let mut r = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+        let known = if short { &mut r.warned } else { &mut r.secrets };
+        if known.iter().any(|s| s == secret) {
+            return;
+        }
+        known.push(secret.to_owned());
+        if !short {
+            r.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            return;
+        }
+    }
+    // Outside the lock: the warning goes through the logger too.
+    tracing::warn!(
+        characters = secret.chars().count(),
+        min_characters = MIN_REDACTED_CHARS,
+        "a configured secret is too short to be redacted from logs and error messages; use a real credential"
+    );
+}
+
+/// Whether `secret` is long enough to be scrubbed safely.
+pub(crate) fn redactable(secret: &str) -> bool {
+    secret.chars().count() >= MIN_REDACTED_CHARS
+}
+
+/// `text` with every one of `secrets` (those long enough, longest first) replaced by
+/// [`REDACTED`].
+pub(crate) fn scrub<'a, S: AsRef<str>>(text: &'a str, secrets: &[S]) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(text);
+    for secret in secrets.iter().map(AsRef::as_ref).filter(|s| redactable(s)) {
+        if out.contains(secret) {
+            out = Cow::Owned(out.replace(secret, REDACTED));
+        }
+    }
+    out
+}
+
+/// `text` without any registered secret.
+pub(crate) fn scrub_registered(text: &str) -> Cow<'_, str> {
+    let r = REGISTRY.read().unwrap_or_else(|e| e.into_inner());
+    if r.secrets.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    match scrub(text, &r.secrets) {
+        Cow::Borrowed(_) => Cow::Borrowed(text),
+        Cow::Owned(s) => Cow::Owned(s),
+    }
+}
 
 /// Installs the stderr JSON logger at the level Terraform asked for, if any.
 pub(crate) fn init() {
@@ -96,22 +186,33 @@ struct JsonFields {
 
 impl JsonFields {
     fn push_key(&mut self, field: &Field) {
+        self.push_name(field.name());
+    }
+
+    fn push_name(&mut self, name: &str) {
         self.rest.push(',');
         // Field names starting with '@' would shadow Terraform's keys.
-        let name = field.name().trim_start_matches('@');
+        let name = name.trim_start_matches('@');
         push_json_string(&mut self.rest, name);
         self.rest.push(':');
+    }
+
+    /// A text field (or the message), scrubbed of every registered secret: whoever logs it, a
+    /// header echoing a token or an error quoting a body never shows the secret.
+    fn text(&mut self, name: &str, value: &str) {
+        let value = scrub_registered(value);
+        if name == "message" {
+            self.message.push_str(&value);
+        } else {
+            self.push_name(name);
+            push_json_string(&mut self.rest, &value);
+        }
     }
 }
 
 impl Visit for JsonFields {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            self.message.push_str(value);
-        } else {
-            self.push_key(field);
-            push_json_string(&mut self.rest, value);
-        }
+        self.text(field.name(), value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
@@ -187,6 +288,36 @@ mod tests {
         );
         let parsed: serde_json::Value = serde_json::from_str(&line).expect("valid JSON");
         assert!(parsed["@timestamp"].is_string());
+    }
+
+    #[test]
+    fn registered_secrets_are_scrubbed_from_every_text() {
+        // Unique values: the registry is shared by the whole test binary.
+        const TOKEN: &str = "logging-test-token-\"quoted\"-9f8e7d";
+        const SHORT: &str = "q7";
+        protect(TOKEN);
+        protect(TOKEN);
+        protect(SHORT);
+        protect("");
+        let line = render(&Level::DEBUG, "hss_provider::hss::transport", UNIX_EPOCH, |v| {
+            v.text("message", &format!("HSS request {TOKEN}"));
+            v.text("request_id", &format!("id-{TOKEN}-end"));
+        });
+        assert!(!line.contains("logging-test-token"), "{line}");
+        assert!(line.contains("HSS request ***") && line.contains("id-***-end"), "{line}");
+        // The short one is not scrubbed (it would blank out "q7" anywhere), only warned about.
+        assert_eq!(scrub_registered("q7 stays"), "q7 stays");
+        let r = REGISTRY.read().unwrap();
+        assert_eq!(r.secrets.iter().filter(|s| *s == TOKEN).count(), 1);
+        assert!(r.warned.iter().any(|s| s == SHORT));
+    }
+
+    #[test]
+    fn scrub_replaces_the_longest_secret_first_and_skips_short_ones() {
+        let secrets = ["abcdefgh", "abcd", "xy"];
+        assert_eq!(scrub("k=abcdefgh;abcd;xy", &secrets), "k=***;***;xy");
+        assert!(matches!(scrub("nothing here", &secrets), Cow::Borrowed(_)));
+        assert!(redactable("abcd") && !redactable("abc") && redactable("éééé") && !redactable("ééé"));
     }
 
     #[test]

@@ -642,6 +642,17 @@ macro_rules! terraform_object {
 
 pub(crate) use terraform_object;
 
+/// A configuration of model `M` as Terraform sends it: every attribute present, null unless
+/// `pairs` sets it. For tests.
+#[cfg(test)]
+pub(crate) fn config_of<M: BlockModel>(pairs: &[(&str, Value)]) -> Value {
+    let mut map: BTreeMap<String, Value> = M::attributes().iter().map(|a| (a.name.to_owned(), Value::Null)).collect();
+    for (k, v) in pairs {
+        map.insert((*k).to_owned(), v.clone());
+    }
+    Value::Object(map)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -658,12 +669,7 @@ mod tests {
     }
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut map: BTreeMap<String, Value> =
-            Example::attributes().iter().map(|a| (a.name.to_owned(), Value::Null)).collect();
-        for (k, v) in pairs {
-            map.insert((*k).to_owned(), v.clone());
-        }
-        Value::Object(map)
+        config_of::<Example>(pairs)
     }
 
     fn s(v: &str) -> Value {

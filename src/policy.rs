@@ -197,10 +197,11 @@ fn parse_address(text: &str) -> Result<Address, RuleError> {
         }
         Some(_) => return Err(invalid()),
     };
-    let ip = normalise(raw);
-    // An IPv4-mapped network (::ffff:10.0.0.0/104) is the IPv4 network 10.0.0.0/8.
+    // An IPv4-mapped network (::ffff:10.0.0.0/104) is the IPv4 network 10.0.0.0/8. A shorter
+    // prefix (::ffff:0:0/80) is an IPv6 network, whose host bits the check below refuses.
+    let ip = if prefix >= 96 { normalise(raw) } else { raw };
     let prefix = match (raw, ip) {
-        (IpAddr::V6(_), IpAddr::V4(_)) => prefix.saturating_sub(96),
+        (IpAddr::V6(_), IpAddr::V4(_)) => prefix - 96,
         _ => prefix,
     };
     let (value, width) = bits(ip);
@@ -395,6 +396,10 @@ mod tests {
         assert_eq!(error("22@localhost"), "\"localhost\" is not an IP address, CIDR, \"loopback\" or \"any\"");
         assert_eq!(error("22@10.0.0.0/x"), "\"10.0.0.0/x\" is not an IP address, CIDR, \"loopback\" or \"any\"");
         assert_eq!(error("22@10.0.0.1/8"), "\"10.0.0.1/8\" has host bits set (did you mean 10.0.0.0/8?)");
+        // A mapped prefix shorter than 96 bits is an IPv6 network, not 0.0.0.0/0.
+        assert_eq!(error("22@::ffff:0:0/80"), "\"::ffff:0:0/80\" has host bits set (did you mean ::/80?)");
+        assert_eq!(error("22@::ffff:0:0/95"), "\"::ffff:0:0/95\" has host bits set (did you mean ::fffe:0:0/95?)");
+        assert_eq!(rule("22@::ffff:0:0/96").to_string(), "22@0.0.0.0/0");
     }
 
     #[test]

@@ -78,9 +78,44 @@ fn path_to_proto(path: &AttributePath) -> pb::AttributePath {
 
 /// The protocol form of a schema.
 fn schema_to_proto(schema: &Schema) -> pb::Schema {
-    let attributes = schema
-        .attributes
+    let (attributes, block_types) = block_to_proto(&schema.attributes);
+    pb::Schema {
+        version: schema.version,
+        block: Some(pb::schema::Block {
+            version: schema.version,
+            attributes,
+            block_types,
+            description: schema.description.clone(),
+            description_kind: pb::StringKind::Markdown as i32,
+            ..Default::default()
+        }),
+    }
+}
+
+/// The attributes and the nested blocks (mode SINGLE) of one block.
+fn block_to_proto(all: &[crate::schema::Attribute]) -> (Vec<pb::schema::Attribute>, Vec<pb::schema::NestedBlock>) {
+    let block_types = all
         .iter()
+        .filter_map(|a| {
+            let (attributes, block_types) = block_to_proto(a.block.as_deref()?);
+            Some(pb::schema::NestedBlock {
+                type_name: a.name.to_owned(),
+                block: Some(pb::schema::Block {
+                    attributes,
+                    block_types,
+                    description: a.description.clone(),
+                    description_kind: pb::StringKind::Markdown as i32,
+                    ..Default::default()
+                }),
+                nesting: pb::schema::nested_block::NestingMode::Single as i32,
+                min_items: 0,
+                max_items: 0,
+            })
+        })
+        .collect();
+    let attributes = all
+        .iter()
+        .filter(|a| a.block.is_none())
         .map(|a| pb::schema::Attribute {
             name: a.name.to_owned(),
             r#type: a.ty.to_json(),
@@ -93,16 +128,7 @@ fn schema_to_proto(schema: &Schema) -> pb::Schema {
             ..Default::default()
         })
         .collect();
-    pb::Schema {
-        version: schema.version,
-        block: Some(pb::schema::Block {
-            version: schema.version,
-            attributes,
-            description: schema.description.clone(),
-            description_kind: pb::StringKind::Markdown as i32,
-            ..Default::default()
-        }),
-    }
+    (attributes, block_types)
 }
 
 /// The protocol form of every provider function.

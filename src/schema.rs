@@ -1,9 +1,11 @@
 //! The schema model our provider and data sources declare (its protocol form is built in
 //! `protocol`, the only module that knows the generated types).
 //!
-//! Only flat attributes are modelled: the provider block and `hss_host_ports` need nothing else,
-//! and list-of-object results use a plain `type` (not `nested_type`) so that Terraform 1.0.3,
-//! which had crash bugs with nested attributes, stays safe.
+//! Flat attributes, plus nested blocks of mode SINGLE (the provider's `assume_role { ... }`,
+//! modelled as an [`Attribute`] with `block` set, so that a schema's object type and every
+//! attribute walk stay unchanged). List-of-object results use a plain `type` (not
+//! `nested_type`) so that Terraform 1.0.3, which had crash bugs with nested attributes, stays
+//! safe; nested blocks are as old as Terraform itself.
 
 use std::collections::BTreeMap;
 
@@ -25,11 +27,21 @@ pub(crate) struct Attribute {
     pub(crate) sensitive: bool,
     /// Markdown; shown in the registry docs and by language servers.
     pub(crate) description: String,
+    /// `Some` for a nested block of mode SINGLE (`assume_role { ... }`) rather than an
+    /// attribute: its attributes. Its value is an object of their types, null when absent.
+    pub(crate) block: Option<Vec<Attribute>>,
 }
 
 impl Attribute {
     pub(crate) fn new(name: &'static str, ty: Type, mode: Mode, description: impl Into<String>) -> Self {
-        Attribute { name, ty, mode, sensitive: false, description: description.into() }
+        Attribute { name, ty, mode, sensitive: false, description: description.into(), block: None }
+    }
+
+    /// A nested block written `name { ... }`, at most once (nesting mode SINGLE). Blocks are
+    /// always optional; their attributes say what is required inside.
+    pub(crate) fn single_block(name: &'static str, description: impl Into<String>, attributes: Vec<Attribute>) -> Self {
+        let ty = Type::Object(attributes.iter().map(|a| (a.name.to_owned(), a.ty.clone())).collect());
+        Attribute { block: Some(attributes), ..Attribute::new(name, ty, Mode::Optional, description) }
     }
 
     pub(crate) fn sensitive(mut self) -> Self {

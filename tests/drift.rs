@@ -10,18 +10,9 @@ use std::collections::BTreeMap;
 
 use hss_sim::PortRecord;
 use support::sim::{self, Sim};
-use support::terraform::{self, Terraform, Workspace};
+use support::terraform::{self, PROVIDER, Terraform, Workspace};
 
 const REFERENCE_HOST: &str = "dd91cd32-a238-4c0e-bc01-3b11653714ac";
-
-const PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    hss = { source = "local/hss" }
-  }
-}
-provider "hss" {}
-"#;
 
 fn simulator() -> Sim {
     let record = |port, ty: &str, laddr: &str, path: &str, pid| PortRecord {
@@ -47,13 +38,6 @@ fn simulator() -> Sim {
     Sim::start(cfg)
 }
 
-fn workspace(tf: &Terraform, sim: &Sim, body: &str) -> Workspace {
-    Workspace::new(tf, &format!("{PROVIDER}\n{body}"))
-        .env("HW_HSS_ENDPOINT", &sim.url())
-        .env("HW_PROJECT_ID", sim::PROJECT)
-        .env("HW_AUTH_TOKEN", sim::TOKEN)
-}
-
 fn drift(host: &str, allowed: &str, extra: &str) -> String {
     format!(
         r#"
@@ -74,7 +58,11 @@ output "unexpected" {{ value = [for p in data.hss_host_port_drift.d.unexpected :
 fn a_host_in_policy_passes_and_its_second_plan_is_clean() {
     let sim = simulator();
     for tf in terraform::versions() {
-        let ws = workspace(tf, &sim, &drift(REFERENCE_HOST, r#"["68/udp", "*/udp@loopback"]"#, "fail_on_drift = true"));
+        let ws = terraform::with_sim(
+            tf,
+            &sim,
+            &drift(REFERENCE_HOST, r#"["68/udp", "*/udp@loopback"]"#, "fail_on_drift = true"),
+        );
         let out = ws.apply_outputs();
         assert_eq!(out["in_policy"]["value"], true, "{}", tf.version);
         assert_eq!(out["summary"]["value"], "0 unexpected, 0 missing", "{}", tf.version);
@@ -89,14 +77,15 @@ fn an_unexpected_port_fails_the_plan_naming_port_address_and_process() {
     for tf in terraform::versions() {
         // 22 is allowed on loopback only, and sshd listens on 0.0.0.0: that is drift too.
         let body = drift("web-1", r#"["22/tcp@127.0.0.1", "443/tcp"]"#, "fail_on_drift = true");
-        let text = workspace(tf, &sim, &body).fails(&["plan", "-no-color"]);
+        let text = terraform::with_sim(tf, &sim, &body).fails(&["plan", "-no-color"]);
         assert!(text.contains("Open ports of host web-1 drift from the policy"), "{}: {text}", tf.version);
         assert!(text.contains("TCP/8080 on 0.0.0.0 by /opt/app/bin/server (pid 4242)"), "{}: {text}", tf.version);
         assert!(text.contains("TCP/22 on 0.0.0.0 by /usr/sbin/sshd"), "{}: {text}", tf.version);
         assert!(!text.contains("TCP/443"), "{}: 443 is allowed: {text}", tf.version);
 
         // Without fail_on_drift the same check reports instead of failing.
-        let out = workspace(tf, &sim, &drift("web-1", r#"["22/tcp@127.0.0.1", "443/tcp"]"#, "")).apply_outputs();
+        let out =
+            terraform::with_sim(tf, &sim, &drift("web-1", r#"["22/tcp@127.0.0.1", "443/tcp"]"#, "")).apply_outputs();
         assert_eq!(out["in_policy"]["value"], false);
         assert_eq!(out["unexpected"]["value"], serde_json::json!(["TCP/22@0.0.0.0", "TCP/8080@0.0.0.0"]));
         let summary = out["summary"]["value"].as_str().unwrap_or_default();
@@ -109,11 +98,11 @@ fn a_missing_required_port_is_reported_and_can_fail_the_plan() {
     let sim = simulator();
     for tf in terraform::versions() {
         let extra = r#"required = ["22/tcp", "68/udp"]"#;
-        let out = workspace(tf, &sim, &drift(REFERENCE_HOST, r#"["*"]"#, extra)).apply_outputs();
+        let out = terraform::with_sim(tf, &sim, &drift(REFERENCE_HOST, r#"["*"]"#, extra)).apply_outputs();
         assert_eq!(out["missing"]["value"], serde_json::json!(["22/tcp"]), "{}", tf.version);
         assert_eq!(out["in_policy"]["value"], false);
         let body = drift(REFERENCE_HOST, r#"["*"]"#, &format!("{extra}\n  fail_on_drift = true"));
-        let text = workspace(tf, &sim, &body).fails(&["plan", "-no-color"]);
+        let text = terraform::with_sim(tf, &sim, &body).fails(&["plan", "-no-color"]);
         assert!(text.contains("1 required rule(s) match no open port"), "{}: {text}", tf.version);
         assert!(text.contains("- 22/tcp"), "{}: {text}", tf.version);
     }
@@ -124,7 +113,7 @@ fn a_bad_rule_fails_at_plan_time_at_its_index() {
     let sim = simulator();
     for tf in terraform::versions() {
         let body = drift(REFERENCE_HOST, r#"["22/tcp", "68/udp", "9000-80"]"#, "");
-        let text = workspace(tf, &sim, &body).fails(&["plan", "-no-color"]);
+        let text = terraform::with_sim(tf, &sim, &body).fails(&["plan", "-no-color"]);
         assert!(text.contains("Invalid rule at allowed[2]"), "{}: {text}", tf.version);
         assert!(text.contains("port range 9000-80 is reversed"), "{}: {text}", tf.version);
         // Terraform quotes the offending line.
@@ -166,7 +155,7 @@ output "allowed" {
   value = provider::hss::port_allowed({ port = 22, type = "TCP", laddr = "0.0.0.0" }, ["22/tcp@127.0.0.1"])
 }
 "#;
-        let out = workspace(tf, &sim, body).apply_outputs();
+        let out = terraform::with_sim(tf, &sim, body).apply_outputs();
         assert_eq!(out["unexpected"]["value"], serde_json::json!([8080]), "{}", tf.version);
         assert_eq!(out["literal"]["value"][0]["note"], "kept", "elements come back unchanged");
         assert_eq!(out["allowed"]["value"], false, "a wildcard listener is not loopback");
@@ -177,7 +166,7 @@ output "bad" {
 }
 "#;
         // Terraform wraps long messages: compare with the whitespace collapsed.
-        let text = workspace(tf, &sim, bad).fails(&["plan", "-no-color"]);
+        let text = terraform::with_sim(tf, &sim, bad).fails(&["plan", "-no-color"]);
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains("Invalid value for \"allowed\" parameter"), "{}: {text}", tf.version);
         let message = "allowed[1]: rule \"70000/tcp\": port 70000 is out of range 1-65535";

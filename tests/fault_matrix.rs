@@ -4,6 +4,12 @@
 //! with a clear error diagnostic, never with a short list; the test asserts which of the two each
 //! case gives and prints `fault matrix: N cases, N complete, N clear errors, 0 short lists`
 //! (`cargo test --test fault_matrix -- --nocapture` shows it with a line per case).
+//!
+//! The shifted-page cases replace one port by another between two page reads (`total_num`
+//! unchanged), in both directions, at an early and a late page boundary. A list is accepted
+//! only if it is the host before or after the change, which, with one change and `total_num`
+//! unchanged, is exactly the invariant: every port open throughout the read is listed, nothing
+//! never open, no duplicates.
 
 mod support;
 
@@ -14,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::stream::{self, StreamExt};
 use hss_provider::value::{Number, Value};
-use hss_sim::{Drift, Faults, PortRecord, SimConfig, SimHandle, Simulator};
+use hss_sim::{Drift, Faults, PortRecord, Replace, SimConfig, SimHandle, Simulator};
 use support::grpc::{Provider, errors, n, s, text};
 use support::sim::{PROJECT, TOKEN};
 
@@ -80,6 +86,10 @@ struct Case {
     /// Whether the simulator must have injected a fault for a host of this size (rate-based
     /// faults may by chance not fire on a host with few pages; latency is not counted).
     must_fire: fn(usize) -> bool,
+    /// A port replaced by another between two page reads, for a host of this size.
+    replace: Option<fn(usize) -> Replace>,
+    /// The exact number of requests the read must make for a host of this size, when known.
+    requests: Option<fn(usize) -> u64>,
 }
 
 impl Case {
@@ -97,11 +107,39 @@ impl Case {
         Faults { latency: self.latency(), ..Default::default() }
     }
 
-    /// The simulator's settings inside the fault window.
-    fn faults(&self) -> Faults {
+    /// The simulator's settings inside the fault window, for a host of `ports` ports.
+    fn faults(&self, ports: usize) -> Faults {
         let latency = if self.faults.latency.is_zero() { self.latency() } else { self.faults.latency };
-        Faults { latency, ..self.faults.clone() }
+        let replace = self.replace.map(|r| r(ports)).or(self.faults.replace);
+        Faults { latency, replace, ..self.faults.clone() }
     }
+}
+
+/// The pages a host of `ports` ports needs: overlapping pages of 200, one per 199 records.
+fn pages(ports: usize) -> u64 {
+    (ports.saturating_sub(1) as u64).div_ceil(199).max(1)
+}
+
+/// One read refused (it straddled the change) and one whole read, when the host has ports.
+fn reread(ports: usize) -> u64 {
+    if ports == 0 { 1 } else { 2 * pages(ports) }
+}
+
+/// A replacement across the first boundary (offset 199), right after page 0 is read.
+fn early(remove_first: bool) -> impl Fn(usize) -> Replace {
+    move |_| {
+        let (remove_at, insert_at) = if remove_first { (50, 300) } else { (300, 50) };
+        Replace { after_request: 1, remove_at, insert_at }
+    }
+}
+
+/// A replacement across the last boundary, right before the last page is read (one request at a
+/// time, in offset order: request k + 1 reads page k).
+fn late(ports: usize, remove_first: bool) -> Replace {
+    let boundary = (pages(ports).saturating_sub(1) * 199) as usize;
+    let (before, after) = (boundary.saturating_sub(40), (boundary + 40).min(ports.saturating_sub(1)));
+    let (remove_at, insert_at) = if remove_first { (before, after) } else { (after, before) };
+    Replace { after_request: pages(ports).saturating_sub(1).max(1), remove_at, insert_at }
 }
 
 const INCOMPLETE: &[&str] = &["incomplete after reading it 3 times", "hint:"];
@@ -116,6 +154,8 @@ fn cases() -> Vec<Case> {
         seed: Seed::Fixed(7),
         expect,
         must_fire,
+        replace: None,
+        requests: None,
     };
     let always = |_: usize| true;
     let never = |_: usize| false;
@@ -240,6 +280,68 @@ fn cases() -> Vec<Case> {
             ..case(
                 "an empty page before the end",
                 Faults { rate_short_page: 1.0, ..Default::default() },
+                complete,
+                with_ports,
+            )
+        },
+        Case {
+            tuning: &[("max_concurrent_requests", 1)],
+            replace: Some(|p| early(true)(p)),
+            requests: Some(reread),
+            ..case(
+                "shift at the first boundary: removal before it, insertion after",
+                Faults::default(),
+                complete,
+                with_ports,
+            )
+        },
+        Case {
+            tuning: &[("max_concurrent_requests", 1)],
+            replace: Some(|p| early(false)(p)),
+            requests: Some(reread),
+            ..case(
+                "shift at the first boundary: insertion before it, removal after",
+                Faults::default(),
+                complete,
+                with_ports,
+            )
+        },
+        Case {
+            tuning: &[("max_concurrent_requests", 1)],
+            replace: Some(|p| late(p, true)),
+            requests: Some(reread),
+            ..case(
+                "shift at the last boundary: removal before it, insertion after",
+                Faults::default(),
+                complete,
+                with_ports,
+            )
+        },
+        Case {
+            tuning: &[("max_concurrent_requests", 1)],
+            replace: Some(|p| late(p, false)),
+            requests: Some(reread),
+            ..case(
+                "shift at the last boundary: insertion before it, removal after",
+                Faults::default(),
+                complete,
+                with_ports,
+            )
+        },
+        Case {
+            replace: Some(|p| Replace { after_request: 3, remove_at: 100, insert_at: p.saturating_sub(10) }),
+            ..case(
+                "shift after the 3rd request, concurrent pages: removal first",
+                Faults::default(),
+                complete,
+                with_ports,
+            )
+        },
+        Case {
+            replace: Some(|p| Replace { after_request: 3, remove_at: p.saturating_sub(10), insert_at: 100 }),
+            ..case(
+                "shift after the 3rd request, concurrent pages: insertion first",
+                Faults::default(),
                 complete,
                 with_ports,
             )
@@ -477,9 +579,9 @@ async fn run(case: &Case, ports: usize) -> Row {
     let before = sim.ports(&host);
     let start = if ports <= 200 { Start::Now } else { case.start };
     if start == Start::Now {
-        sim.set_faults(case.faults());
+        sim.set_faults(case.faults(ports));
     }
-    let schedule = tokio::spawn(drive(sim.clone(), case.faults(), case.quiet(), start, case.stop));
+    let schedule = tokio::spawn(drive(sim.clone(), case.faults(ports), case.quiet(), start, case.stop));
     let started = Instant::now();
     let result = tokio::time::timeout(CASE_DEADLINE, provider.read(&[("host_id", s(&host))])).await;
     let elapsed = started.elapsed();
@@ -506,6 +608,11 @@ async fn run(case: &Case, ports: usize) -> Row {
     }
     if (case.must_fire)(ports) && stats.faults_injected == 0 {
         problems.push("the simulator injected no fault".into());
+    }
+    if let Some(expected) = case.requests.map(|r| r(ports))
+        && stats.requests != expected
+    {
+        problems.push(format!("{} requests, expected {expected}", stats.requests));
     }
     Row { ports, name: case.name, ended, elapsed, requests: stats.requests, faults: stats.faults_injected, problems }
 }
@@ -538,7 +645,7 @@ async fn every_fault_ends_complete_or_with_a_clear_error() {
             Ended::UnclearError { .. } => "UNCLEAR ERROR".to_owned(),
         };
         println!(
-            "{:>6} ports | {:<58} | {:>5.2} s | {:>4} requests | {:>4} faults | {outcome}",
+            "{:>6} ports | {:<66} | {:>5.2} s | {:>4} requests | {:>4} faults | {outcome}",
             row.ports,
             row.name,
             row.elapsed.as_secs_f64(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use hss_provider::proto::plugin::{Empty, grpc_controller_client::GrpcControllerClient};
 use hss_provider::value::{Number, Value};
-use support::grpc::{Provider, config, object_type, s};
+use support::grpc::{Provider, config, n, object_type, s};
 use support::plugin::{ClientAuth, Identity, PluginProcess, pb};
 use support::sim::{self, Sim};
 
@@ -175,10 +175,39 @@ async fn unsupported_calls_answer_with_diagnostics_not_grpc_errors() {
         .into_inner();
     assert!(ds.diagnostics[0].detail.contains("hss_other"));
     let functions = session.client.get_functions(pb::get_functions::Request {}).await.expect("functions").into_inner();
-    assert!(functions.functions.is_empty());
+    let mut names: Vec<&str> = functions.functions.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["port_allowed", "unexpected_ports"]);
     let meta = session.client.get_metadata(pb::get_metadata::Request {}).await.expect("metadata").into_inner();
-    assert_eq!(meta.data_sources.len(), 1);
-    assert_eq!(meta.data_sources[0].type_name, "hss_host_ports");
+    let sources: Vec<&str> = meta.data_sources.iter().map(|d| d.type_name.as_str()).collect();
+    assert!(sources.contains(&"hss_host_ports") && sources.contains(&"hss_host_port_drift"), "{sources:?}");
+    assert_eq!(meta.functions.len(), 2);
+}
+
+/// Functions work on a provider Terraform never configured, and a bad rule names its argument.
+#[tokio::test]
+async fn functions_run_unconfigured_and_name_the_bad_argument() {
+    use hss_provider::value::{Type, encode_dynamic, encode_msgpack};
+    let mut session = Provider::start(&[]).await;
+    let record = Value::object([("port", n(22)), ("type", s("TCP")), ("laddr", s("0.0.0.0"))]);
+    let record_type = record.infer_type().expect("type");
+    let rules = |r: &[&str]| Value::List(r.iter().map(|x| s(x)).collect());
+    let rules_type = Type::list(Type::String);
+    let call = |allowed: Value| pb::call_function::Request {
+        name: "port_allowed".into(),
+        arguments: vec![
+            pb::DynamicValue { msgpack: encode_dynamic(&record, &record_type).expect("encode"), json: Vec::new() },
+            pb::DynamicValue { msgpack: encode_msgpack(&allowed, &rules_type).expect("encode"), json: Vec::new() },
+        ],
+    };
+    let ok = session.client.call_function(call(rules(&["22/tcp"]))).await.expect("response").into_inner();
+    assert!(ok.error.is_none(), "{:?}", ok.error);
+    let result = hss_provider::value::decode_msgpack(&ok.result.expect("result").msgpack, &Type::Bool).expect("bool");
+    assert_eq!(result, Value::Bool(true));
+    let bad = session.client.call_function(call(rules(&["22", "9000-80"]))).await.expect("response").into_inner();
+    let error = bad.error.expect("a function error");
+    assert_eq!(error.function_argument, Some(1));
+    assert_eq!(error.text, "allowed[1]: rule \"9000-80\": port range 9000-80 is reversed");
 }
 
 #[tokio::test]

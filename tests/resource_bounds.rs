@@ -1,7 +1,9 @@
-//! Resource bounds: a 10,000-record answer with 256-character paths is read whole; a gRPC message
-//! over the 256 MiB limit is refused from its declared length, before any of it is buffered;
-//! configs nested 10,000 deep or declaring billions of elements get a diagnostic, not a crash,
-//! and the provider keeps serving with its memory bounded.
+//! Resource bounds: a 10,000-record answer with 256-character paths is read whole; a 1 GiB HSS
+//! answer (streamed or declared) is refused at the 4 MiB response limit with the provider's
+//! memory under 64 MiB, also when eight such answers arrive at once; a gRPC message over the
+//! 256 MiB limit is refused from its declared length, before any of it is buffered; configs
+//! nested 10,000 deep or declaring billions of elements get a diagnostic, not a crash, and the
+//! provider keeps serving with its memory bounded.
 
 mod support;
 
@@ -92,6 +94,115 @@ async fn ten_thousand_records_with_256_character_paths_are_read_whole() {
     );
     assert!(state_bytes > RECORDS * PATH_LEN, "the state holds every path");
     assert!(peak < 256.0, "the provider's memory stays bounded: {peak:.0} MiB");
+}
+
+/// A loopback HTTP server: request 0 gets `first` (a whole response), every later request a
+/// 200 whose body goes on for 1 GiB (chunked, or with `Content-Length` when `declare`), as fast
+/// as the client takes it, until the client hangs up. Returns the URL and the request count.
+async fn gigabyte_server(
+    first: Option<String>,
+    declare: bool,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const GIB: u64 = 1 << 30;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let count = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let (count, first) = (count.clone(), first.clone());
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let n = count.fetch_add(1, Ordering::SeqCst);
+                if let (0, Some(body)) = (n, &first) {
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = s.write_all(resp.as_bytes()).await;
+                    return;
+                }
+                let head = if declare {
+                    format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {GIB}\r\n\r\n")
+                } else {
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_owned()
+                };
+                // A JSON page whose one path never ends.
+                let mut piece = br#"{"total_num":1,"data_list":[{"port":22,"path":""#.to_vec();
+                piece.resize(256 * 1024, b'x');
+                let mut framed = format!("{:x}\r\n", piece.len()).into_bytes();
+                framed.extend_from_slice(&piece);
+                framed.extend_from_slice(b"\r\n");
+                let frame = if declare { piece } else { framed };
+                if s.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut sent = 0u64;
+                while sent < GIB {
+                    if s.write_all(&frame).await.is_err() {
+                        return; // the client hung up
+                    }
+                    sent += frame.len() as u64;
+                }
+            });
+        }
+    });
+    (url, requests)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_gigabyte_answer_is_refused_with_memory_bounded() {
+    use std::sync::atomic::Ordering;
+    let records: Vec<String> =
+        (0..200).map(|i| format!(r#"{{"port":{},"type":"TCP","path":"{}"}}"#, i + 1, long_path(i))).collect();
+    let page0 = format!(r#"{{"total_num":10000,"data_list":[{}]}}"#, records.join(","));
+    let mut figures = Vec::new();
+    // One answer of 1 GiB, streamed or declared; then page 0 fine and the 50 pages after it 1 GiB
+    // each, read 8 at a time (max_concurrent_requests), streamed.
+    for (what, first, declare, at_once) in [
+        ("1 GiB streamed (chunked)", None, false, 1),
+        ("1 GiB declared (Content-Length)", None, true, 1),
+        ("8 answers of 1 GiB at once, streamed", Some(page0.clone()), false, 8),
+    ] {
+        let (url, requests) = gigabyte_server(first, declare).await;
+        let mut provider = Provider::start(&[]).await;
+        let diags = provider.configure(&[("endpoint", s(&url)), ("project_id", s(PROJECT)), ("token", s(TOKEN))]).await;
+        assert!(errors(&diags).is_empty(), "{}", text(&diags));
+        let started = Instant::now();
+        let result = tokio::time::timeout(Duration::from_secs(60), provider.read(&[("host_id", s(HOST))]))
+            .await
+            .expect("the read ends within a minute");
+        let elapsed = started.elapsed();
+        let diags = result.expect_err("an oversized answer fails the read");
+        let detail = text(&diags);
+        assert!(detail.contains("larger than the 4 MiB limit"), "{what}: {detail}");
+        assert!(!detail.contains("retries"), "{what}: not retried: {detail}");
+        let peak = peak_mib(&provider);
+        let served = requests.load(Ordering::SeqCst);
+        if at_once == 1 {
+            assert_eq!(served, 1, "{what}: one request, not retried");
+        } else {
+            assert!(served > 1 && served <= 1 + 50, "{what}: {served} requests");
+        }
+        println!(
+            "{what}: refused in {} ms after {served} request(s); provider peak RSS {peak:.1} MiB",
+            elapsed.as_millis()
+        );
+        figures.push((what, peak));
+    }
+    for (what, peak) in figures {
+        assert!(peak < 64.0, "{what}: the provider's peak RSS stays under 64 MiB: {peak:.1} MiB");
+    }
 }
 
 /// `grpc-message` is percent-encoded.

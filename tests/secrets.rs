@@ -163,6 +163,56 @@ async fn a_secret_echoed_in_error_code_is_not_shown() {
     assert_eq!(leaked(&said), Vec::<&str>::new(), "{said}");
 }
 
+/// A loopback server that answers every request with a valid page and echoes the request's
+/// `X-Auth-Token` in `X-Request-Id`, as a gateway that derives request ids from headers might:
+/// the provider logs the request id at DEBUG, so the token would reach the log.
+fn request_id_echo_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let heads = seen.clone();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            let head = String::from_utf8_lossy(&buf).into_owned();
+            let token = head
+                .lines()
+                .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("x-auth-token")))
+                .map(|(_, v)| v.trim().to_owned())
+                .unwrap_or_default();
+            heads.lock().expect("heads").push(head);
+            let body = r#"{"total_num":1,"data_list":[{"port":68,"type":"UDP"}]}"#;
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Request-Id: rid-{token}\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(resp.as_bytes());
+        }
+    });
+    (url, seen)
+}
+
+/// A token echoed in `X-Request-Id` reaches neither the DEBUG/TRACE log nor anything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_echoed_in_a_response_header_is_not_logged() {
+    let (url, heads) = request_id_echo_server();
+    let (ok, said) = scenario(&token(&url, TOKEN)).await;
+    assert!(ok, "{said}");
+    assert!(heads.lock().unwrap().join("\n").contains(TOKEN), "the server saw the token");
+    assert!(said.contains("rid-***"), "the request id is logged, scrubbed:\n{said}");
+    assert_eq!(leaked(&said), Vec::<&str>::new(), "{said}");
+}
+
 const PROVIDER: &str = r#"
 terraform {
   required_providers {

@@ -2,11 +2,16 @@
 //! filters, both authentication modes (signed by the provider's signer), every fault, the counters
 //! and keep-alive. The command line is tested in `hss-sim/tests/cli.rs`.
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant, SystemTime};
 
 use hss_provider::hss::sign;
-use hss_sim::{Drift, Faults, HostMeta, PortRecord, REFERENCE_HOST_ID, SimConfig, SimHandle, Simulator};
+use hss_sim::{
+    Drift, Faults, HostMeta, MAX_GENERATED_PER_HOST, PortRecord, REFERENCE_HOST_ID, Replace, SimConfig, SimHandle,
+    Simulator,
+};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -108,6 +113,8 @@ async fn validation_errors_name_the_parameter() {
         ("host_id=h&type=tcp".into(), "type"),
         ("host_id=h&type=ICMP".into(), "type"),
         ("host_id=h&status=normal".into(), "status"),
+        // The API spells the status `unknow` in responses, but refuses it as a filter.
+        ("host_id=h&status=unknow".into(), "status"),
         ("host_id=h&category=all".into(), "category"),
     ];
     for (query, param) in &cases {
@@ -126,7 +133,7 @@ async fn validation_errors_name_the_parameter() {
         "host_id=h&limit=200&offset=2000000".into(),
         "host_id=h&port=1&type=UDP&status=unknown".into(),
         "host_id=h&port=65535&type=TCP&status=danger&category=container".into(),
-        "host_id=h&status=unknow&enterprise_project_id=all_granted_eps&category=host".into(),
+        "host_id=h&status=unknown&enterprise_project_id=all_granted_eps&category=host".into(),
         format!("host_id=h&host_name={}&host_ip={}", long(128), long(128)),
         "host_id=h&hlimit=3&bogus".into(),
     ] {
@@ -243,7 +250,7 @@ async fn filters() {
     assert_eq!(ports(get(&sim, "host_id=web&type=UDP").await), set(&[(53, "UDP")]));
     assert_eq!(ports(get(&sim, "host_id=web&status=danger").await), set(&[(53, "UDP")]));
     assert_eq!(ports(get(&sim, "host_id=web&status=unknown").await), set(&[(53, "TCP")]));
-    assert_eq!(ports(get(&sim, "host_id=web&status=unknow").await), set(&[(53, "TCP")]));
+    assert_eq!(get(&sim, "host_id=web&status=unknow").await.status, 400, "the response spelling is not a filter");
     assert_eq!(
         ports(get(&sim, "host_id=web&category=container&status=danger&type=TCP&port=8080").await),
         set(&[(8080, "TCP")])
@@ -585,6 +592,87 @@ async fn dropping_the_handle_stops_the_server() {
     drop(sim);
     tokio::time::sleep(Duration::from_millis(50)).await;
     assert!(http().get(&url).send().await.is_err());
+}
+
+#[tokio::test]
+async fn status_unknow_is_refused_with_the_apis_400() {
+    let sim = start_gen(&[("h", 50)], Faults::default()).await;
+    let r = get(&sim, "host_id=h&status=unknow").await;
+    assert_error(&r, 400, "HSS.1001", "Invalid parameter 'status'");
+    assert!(r.json()["error_msg"].as_str().unwrap().contains("danger or unknown"), "{}", r.text());
+    let r = get(&sim, "host_id=h&status=unknown&limit=200").await;
+    assert_eq!(r.status, 200);
+    assert!(r.records().iter().all(|p| p.status == "unknow"), "records keep the response spelling");
+}
+
+/// The provider accepts `unknow` from the user (the response spelling) and sends `unknown`, which
+/// is all the simulator, like the API, accepts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_sends_unknown_for_unknow() {
+    use hss_provider::value::Value as TfValue;
+    use support::grpc::{Provider, errors, s, text};
+    const TOKEN: &str = "simulator-test-token-3c9d1e";
+    let sim = start(SimConfig {
+        project_id: PROJECT.into(),
+        token: Some(TOKEN.into()),
+        generate: vec![("h".into(), 300)],
+        seed: 7,
+        ..Default::default()
+    })
+    .await;
+    let mut provider = Provider::start(&[]).await;
+    let diags =
+        provider.configure(&[("endpoint", s(&sim.url())), ("project_id", s(PROJECT)), ("token", s(TOKEN))]).await;
+    assert!(errors(&diags).is_empty(), "{}", text(&diags));
+    for status in ["unknow", "unknown"] {
+        let state = provider
+            .read(&[("host_id", s("h")), ("status", s(status))])
+            .await
+            .unwrap_or_else(|d| panic!("status = {status:?}: {}", text(&d)));
+        let ports = state.get("ports").and_then(TfValue::as_elements).expect("ports");
+        assert!(!ports.is_empty(), "{status}");
+        assert!(ports.iter().all(|p| p.get("status").and_then(TfValue::as_str) == Some("unknow")), "{status}");
+    }
+    let queries = sim.queries();
+    assert!(!queries.is_empty() && queries.iter().all(|q| q.ends_with("&status=unknown")), "{queries:?}");
+}
+
+#[tokio::test]
+async fn replace_shifts_the_records_between_two_positions_once() {
+    let replace = Replace { after_request: 2, remove_at: 5, insert_at: 15 };
+    let sim = start_gen(&[("h", 25)], Faults { replace: Some(replace), ..Default::default() }).await;
+    let before = sim.ports("h");
+    // Requests 1 and 2 see the host as it was; the change comes right after request 2's page.
+    assert_eq!(get(&sim, "host_id=h&limit=200").await.records(), before);
+    assert_eq!(get(&sim, "host_id=h&limit=200").await.records(), before);
+    let r = get(&sim, "host_id=h&limit=200").await;
+    assert_eq!(r.total(), 25, "total_num unchanged");
+    let after = r.records();
+    assert_eq!(after, sim.ports("h"));
+    assert_eq!(&after[..5], &before[..5]);
+    assert_eq!(&after[5..15], &before[6..16], "moved one place towards the start");
+    assert!(!before.contains(&after[15]), "a new record");
+    assert_eq!(&after[16..], &before[16..]);
+    assert_eq!(sim.stats().faults_injected, 1);
+    // Once only.
+    assert_eq!(get(&sim, "host_id=h&limit=200").await.records(), after);
+    assert_eq!(sim.stats().faults_injected, 1);
+}
+
+#[test]
+fn generate_entries_past_what_the_generator_can_make_are_refused_not_spun_on() {
+    // Four entries of 100,000 for one host ask for more distinct records than the generator can
+    // make: this used to spin forever. A bound on the wait turns a hang into a failure.
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let cfg = SimConfig { generate: vec![("h".into(), MAX_GENERATED_PER_HOST); 4], ..Default::default() };
+        let _ = tx.send(runtime.block_on(Simulator::start(cfg)).err().map(|e| (e.kind(), e.to_string())));
+    });
+    let refused = rx.recv_timeout(Duration::from_secs(60)).expect("Simulator::start returns within a minute");
+    let (kind, message) = refused.expect("refused");
+    assert_eq!(kind, std::io::ErrorKind::InvalidInput);
+    assert!(message.contains("\"h\"") && message.contains("add up"), "{message}");
 }
 
 #[tokio::test]

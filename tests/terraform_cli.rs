@@ -5,26 +5,9 @@ mod support;
 
 use serde_json::Value as Json;
 use support::sim::{self, Sim};
-use support::terraform::{self, Terraform, Workspace};
+use support::terraform::{self, PROVIDER, Workspace};
 
 const REFERENCE_HOST: &str = "dd91cd32-a238-4c0e-bc01-3b11653714ac";
-
-const PROVIDER: &str = r#"
-terraform {
-  required_providers {
-    hss = { source = "local/hss" }
-  }
-}
-provider "hss" {}
-"#;
-
-/// A workspace whose provider reaches `sim` with the test token.
-fn workspace(tf: &Terraform, sim: &Sim, body: &str) -> Workspace {
-    Workspace::new(tf, &format!("{PROVIDER}\n{body}"))
-        .env("HW_HSS_ENDPOINT", &sim.url())
-        .env("HW_PROJECT_ID", sim::PROJECT)
-        .env("HW_AUTH_TOKEN", sim::TOKEN)
-}
 
 /// `ports` and `total_num` of one host, as Terraform outputs them.
 fn host_body(host: &str) -> String {
@@ -93,7 +76,7 @@ fn providers_schema_lists_the_provider_and_the_data_source() {
 fn token_auth_reads_the_reference_host_in_order() {
     let sim = Sim::start(Sim::config(&[]));
     for tf in terraform::versions() {
-        let out = workspace(tf, &sim, &host_body(REFERENCE_HOST)).apply_outputs();
+        let out = terraform::with_sim(tf, &sim, &host_body(REFERENCE_HOST)).apply_outputs();
         assert_complete_and_sorted(&sim, REFERENCE_HOST, &out);
         let ports = &out["ports"]["value"];
         assert_eq!(ports[0]["port"], 68);
@@ -124,7 +107,7 @@ fn hosts_of_every_size_are_read_completely_and_plans_stay_clean() {
     let sim = Sim::start(Sim::config(&[("empty-host", 0), ("mid-host", 450), ("big-host", 10_000)]));
     for tf in terraform::versions() {
         for host in ["empty-host", REFERENCE_HOST, "mid-host", "big-host"] {
-            let ws = workspace(tf, &sim, &host_body(host));
+            let ws = terraform::with_sim(tf, &sim, &host_body(host));
             let out = ws.apply_outputs();
             assert_complete_and_sorted(&sim, host, &out);
             // A second plan must show no changes: same data, same order, same id.
@@ -155,7 +138,7 @@ data "hss_host_ports" "f" {{
 output "n" {{ value = data.hss_host_ports.f.total_num }}
 "#
         );
-        workspace(tf, &sim, &body).apply_outputs();
+        terraform::with_sim(tf, &sim, &body).apply_outputs();
         let queries = sim.handle.queries();
         let q = queries.iter().find(|q| q.contains("host_name=")).expect("a filtered query");
         for part in [
@@ -187,12 +170,12 @@ fn bad_inputs_fail_at_plan_naming_the_attribute() {
     for tf in terraform::versions() {
         for (line, attr) in cases {
             let body = format!("data \"hss_host_ports\" \"b\" {{\n  host_id = \"h\"\n  {line}\n}}\n");
-            let text = workspace(tf, &sim, &body).fails(&["plan", "-no-color"]);
+            let text = terraform::with_sim(tf, &sim, &body).fails(&["plan", "-no-color"]);
             assert!(text.contains(&format!("Invalid {attr}")), "{}: {line}: {text}", tf.version);
             // Terraform quotes the offending line when the diagnostic carries its path.
             assert!(text.contains(line), "{}: the error points at {line:?}: {text}", tf.version);
         }
-        let text = workspace(tf, &sim, "data \"hss_host_ports\" \"b\" {}\n").fails(&["plan", "-no-color"]);
+        let text = terraform::with_sim(tf, &sim, "data \"hss_host_ports\" \"b\" {}\n").fails(&["plan", "-no-color"]);
         assert!(text.contains("host_id"), "{}: {text}", tf.version);
     }
 }
@@ -254,7 +237,7 @@ output "counts" {{ value = {{ for k, d in data.hss_host_ports.fleet : k => lengt
         list.join(", ")
     );
     for tf in terraform::versions() {
-        let out = workspace(tf, &sim, &body).apply_outputs();
+        let out = terraform::with_sim(tf, &sim, &body).apply_outputs();
         let counts = out["counts"]["value"].as_object().expect("counts");
         assert_eq!(counts.len(), 50);
         for (host, n) in &spec {

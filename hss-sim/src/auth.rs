@@ -1,6 +1,9 @@
 //! Authentication of API requests: `X-Auth-Token` and/or AK/SK (`SDK-HMAC-SHA256`) signatures
 //! re-computed from the request as received by the simulator's own verifier ([`crate::signature`]).
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hyper::HeaderMap;
@@ -13,11 +16,42 @@ pub const MAX_CLOCK_SKEW: Duration = Duration::from_secs(15 * 60);
 /// The error code of every authentication failure.
 pub(crate) const AUTH_ERROR_CODE: &str = "APIGW.0301";
 
-/// The accepted credentials. With neither configured, every request is accepted.
+/// The accepted credentials. With neither configured, every request is accepted, except one
+/// signed with expired temporary credentials.
 #[derive(Clone, Default)]
 pub(crate) struct AuthConfig {
     pub token: Option<String>,
     pub ak_sk: Option<(String, String)>,
+    /// Temporary credentials issued by the simulated IAM and metadata service.
+    pub temporary: Temporary,
+}
+
+/// One issued temporary credential: its secret key, its security token and its expiry.
+#[derive(Clone)]
+pub(crate) struct Issued {
+    pub secret: String,
+    pub token: String,
+    pub expires_at: SystemTime,
+}
+
+/// The temporary credentials issued so far, by access key, and how many requests they
+/// authenticated; shared by every clone.
+#[derive(Clone, Default)]
+pub(crate) struct Temporary(Arc<Mutex<HashMap<String, Issued>>>, Arc<AtomicU64>);
+
+impl Temporary {
+    pub(crate) fn insert(&self, access: String, issued: Issued) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(access, issued);
+    }
+
+    fn get(&self, access: &str) -> Option<Issued> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(access).cloned()
+    }
+
+    /// Requests accepted with temporary credentials.
+    pub(crate) fn accepted(&self) -> u64 {
+        self.1.load(Ordering::Relaxed)
+    }
 }
 
 /// The parts of a request that authentication looks at.
@@ -47,11 +81,31 @@ fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
 
 /// Checks the request against the configured credentials. Either mode succeeding is enough.
 pub(crate) fn check(cfg: &AuthConfig, req: &RequestParts<'_>, now: SystemTime) -> Result<(), AuthError> {
+    let authorization = header(req.headers, "authorization");
+    // Temporary credentials: signed with their secret key, with their security token signed
+    // too, and only until they expire.
+    if let Some(auth) = authorization
+        && let Some(parsed) = signature::parse_authorization(auth)
+        && let Some(issued) = cfg.temporary.get(parsed.access)
+    {
+        verify_signature(parsed.access, &issued.secret, auth, req, now)?;
+        if !parsed.signed_headers.iter().any(|n| n == "x-security-token") {
+            return Err(AuthError("temporary credentials need a signed X-Security-Token header"));
+        }
+        let token = header(req.headers, "x-security-token").unwrap_or("");
+        if !ct_eq(token.as_bytes(), issued.token.as_bytes()) {
+            return Err(AuthError("the security token does not belong to this access key"));
+        }
+        if now >= issued.expires_at {
+            return Err(AuthError("the temporary credentials have expired"));
+        }
+        cfg.temporary.1.fetch_add(1, Ordering::Relaxed);
+        return Ok(());
+    }
     if cfg.token.is_none() && cfg.ak_sk.is_none() {
         return Ok(());
     }
     let token = header(req.headers, "x-auth-token");
-    let authorization = header(req.headers, "authorization");
     let mut failure = None;
     if let (Some(expected), Some(got)) = (&cfg.token, token) {
         if ct_eq(expected.as_bytes(), got.as_bytes()) {
@@ -186,7 +240,7 @@ mod tests {
 
     #[test]
     fn token_mode() {
-        let cfg = AuthConfig { token: Some("S3CRET".into()), ak_sk: None };
+        let cfg = AuthConfig { token: Some("S3CRET".into()), ..Default::default() };
         let now = SystemTime::now();
         assert!(check(&cfg, &parts(&headers(&[("x-auth-token", "S3CRET")]), ""), now).is_ok());
         let e = check(&cfg, &parts(&headers(&[("x-auth-token", "W7ONG")]), ""), now).unwrap_err();
@@ -195,8 +249,52 @@ mod tests {
     }
 
     #[test]
+    fn temporary_credentials_until_they_expire() {
+        let cfg = AuthConfig::default();
+        let now = SystemTime::now();
+        cfg.temporary.insert(
+            "TMPAK".into(),
+            Issued { secret: "tmp-sk".into(), token: "tmp-token".into(), expires_at: now + Duration::from_secs(3) },
+        );
+        let date = sdk_date(now);
+        let names = vec!["host".to_string(), "x-sdk-date".to_string(), "x-security-token".to_string()];
+        let sign = |token: &str| {
+            let received = signature::Received {
+                method: "GET",
+                raw_path: "/v5/p/asset/ports",
+                raw_query: "",
+                signed_header_values: vec!["h", &date, token],
+                body: b"",
+            };
+            let canonical = signature::canonical_request(&received, &names);
+            let sig = signature::expected_signature("tmp-sk", &signature::string_to_sign(&date, &canonical));
+            headers(&[
+                ("host", "h"),
+                ("x-sdk-date", &date),
+                ("x-security-token", token),
+                (
+                    "authorization",
+                    &format!(
+                        "SDK-HMAC-SHA256 Access=TMPAK, SignedHeaders=host;x-sdk-date;x-security-token, Signature={sig}"
+                    ),
+                ),
+            ])
+        };
+        let good = sign("tmp-token");
+        assert_eq!(check(&cfg, &parts(&good, ""), now), Ok(()));
+        let expired = check(&cfg, &parts(&good, ""), now + Duration::from_secs(3));
+        assert_eq!(expired, Err(AuthError("the temporary credentials have expired")));
+        let other = sign("another-token");
+        assert_eq!(
+            check(&cfg, &parts(&other, ""), now),
+            Err(AuthError("the security token does not belong to this access key"))
+        );
+    }
+
+    #[test]
     fn signature_mode() {
-        let cfg = AuthConfig { token: Some("tok".into()), ak_sk: Some(("AK".into(), "SK".into())) };
+        let cfg =
+            AuthConfig { token: Some("tok".into()), ak_sk: Some(("AK".into(), "SK".into())), ..Default::default() };
         let now = SystemTime::now();
         let date = sdk_date(now);
         let q = "host_id=a%20b&limit=10&x=%2B+";

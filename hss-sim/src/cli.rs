@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use super::config::Replace;
 use super::{Drift, SimConfig, Simulator, Skew};
 
 /// `--help` text.
@@ -46,8 +47,25 @@ FLAGS:
     --host-fixture FILE    JSON server details: {\"host_id\": {\"host_name\": ..., ...}, ...}
     --stats-skew none|once|always
                            port statistics whose counts do not add up
+    --replace N:REMOVE:INSERT
+                           once, right after request N: the host it read loses the record at
+                           served position REMOVE and gains a new one at position INSERT
+                           (total_num unchanged; REMOVE < INSERT shifts the records between
+                           them towards the start, REMOVE > INSERT towards the end)
     --verbose, -v          log one line per request to stderr
     --help, -h             show this help
+
+IAM AND ECS METADATA (same listener: IAM is {url}/v3, the metadata service is {url}):
+    --project NAME=ID      an IAM project, e.g. cn-north-4=ID (repeatable; a repeated NAME
+                           makes the lookup ambiguous)
+    --agency DOMAIN:NAME   an agency that assume_role may assume (repeatable)
+    --credential-lifetime S
+                           lifetime in seconds of every issued temporary credential
+                           (default: the requested duration; a day for the metadata service)
+    --ecs-agency           the metadata service has agency credentials (else 404)
+    --metadata-no-token    the metadata service offers no session token (PUT is a 404)
+    --iam-deny-project-lookup
+                           GET /v3/projects answers 403
 
 The reference's example host dd91cd32-a238-4c0e-bc01-3b11653714ac is always served.
 Control paths (not part of the real API): GET /_sim/stats, GET /_sim/queries.
@@ -174,6 +192,13 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, Usa
                 cfg.faults.stats_skew = Skew::parse(&v)
                     .ok_or_else(|| usage(format!("--stats-skew: expected none, once or always, got {v:?}")))?;
             }
+            iam if IAM_FLAGS.contains(&iam) => parse_iam_flag(iam, inline, &mut args, &mut cfg.iam)?,
+            "--replace" => {
+                let v = value(&flag, inline, &mut args)?;
+                f.replace = Some(Replace::parse(&v).ok_or_else(|| {
+                    usage(format!("--replace: expected N:REMOVE:INSERT (N from 1, positions from 0), got {v:?}"))
+                })?);
+            }
             other if other.starts_with('-') => return Err(usage(format!("unknown flag {other:?} (see --help)"))),
             _ => return Err(usage("unexpected positional argument (hss-sim takes flags only)")),
         }
@@ -182,6 +207,58 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Parsed, Usa
         return Err(usage("--access-key and --secret-key must be given together"));
     }
     Ok(Parsed::Run(Box::new(CliOptions { config: cfg, url_file, verbose })))
+}
+
+/// The flags of the simulated IAM and metadata service.
+const IAM_FLAGS: &[&str] = &[
+    "--project",
+    "--agency",
+    "--credential-lifetime",
+    "--ecs-agency",
+    "--metadata-no-token",
+    "--iam-deny-project-lookup",
+];
+
+fn parse_iam_flag(
+    flag: &str,
+    inline: Option<String>,
+    args: &mut impl Iterator<Item = String>,
+    iam: &mut crate::IamConfig,
+) -> Result<(), UsageError> {
+    let switch = |inline: Option<String>| match inline {
+        Some(_) => Err(usage(format!("{flag} takes no value"))),
+        None => Ok(true),
+    };
+    match flag {
+        "--project" => {
+            let v = value(flag, inline, args)?;
+            let (name, id) = v
+                .split_once('=')
+                .filter(|(n, i)| !n.is_empty() && !i.is_empty() && !i.contains('/'))
+                .ok_or_else(|| usage(format!("--project: expected NAME=ID, got {v:?}")))?;
+            iam.projects.push((name.to_owned(), id.to_owned()));
+        }
+        "--agency" => {
+            let v = value(flag, inline, args)?;
+            let (domain, agency) = v
+                .split_once(':')
+                .filter(|(d, a)| !d.is_empty() && !a.is_empty())
+                .ok_or_else(|| usage(format!("--agency: expected DOMAIN:NAME, got {v:?}")))?;
+            iam.agencies.push((domain.to_owned(), agency.to_owned()));
+        }
+        "--credential-lifetime" => {
+            let secs: u64 = int(flag, &value(flag, inline, args)?)?;
+            if secs == 0 {
+                return Err(usage("--credential-lifetime: expected at least 1 second"));
+            }
+            iam.credential_lifetime = Some(Duration::from_secs(secs));
+        }
+        "--ecs-agency" => iam.ecs_agency = switch(inline)?,
+        "--metadata-no-token" => iam.metadata_tokens = Some(!switch(inline)?),
+        "--iam-deny-project-lookup" => iam.deny_project_lookup = switch(inline)?,
+        other => return Err(usage(format!("unknown flag {other:?} (see --help)"))),
+    }
+    Ok(())
 }
 
 /// Writes `contents` to `path` atomically (temporary file + rename).
@@ -308,6 +385,8 @@ mod tests {
             "0.3",
             "--drift",
             "once",
+            "--replace",
+            "3:10:250",
             "-v",
         ]);
         let c = &o.config;
@@ -327,6 +406,7 @@ mod tests {
         assert_eq!((f.rate_malformed, f.rate_drop), (1.0, 0.0));
         assert_eq!((f.rate_repeat_page, f.rate_short_page), (0.2, 0.3));
         assert_eq!(f.drift, Drift::Once);
+        assert_eq!(f.replace, Some(Replace { after_request: 3, remove_at: 10, insert_at: 250 }));
         assert!(o.verbose);
     }
 
@@ -356,6 +436,37 @@ mod tests {
     }
 
     #[test]
+    fn iam_flags() {
+        let o = run_opts(&[
+            "--project",
+            "cn-north-4=p1",
+            "--project=cn-north-4_sub1=p2",
+            "--agency",
+            "acme:ops",
+            "--credential-lifetime",
+            "3",
+            "--ecs-agency",
+            "--metadata-no-token",
+            "--iam-deny-project-lookup",
+        ]);
+        let iam = &o.config.iam;
+        assert_eq!(iam.projects, [("cn-north-4".into(), "p1".into()), ("cn-north-4_sub1".into(), "p2".into())]);
+        assert_eq!(iam.agencies, [("acme".to_string(), "ops".to_string())]);
+        assert_eq!(iam.credential_lifetime, Some(Duration::from_secs(3)));
+        assert!(iam.ecs_agency && iam.deny_project_lookup);
+        assert_eq!(iam.metadata_tokens, Some(false));
+        for bad in [
+            &["--project", "x"][..],
+            &["--project", "=id"],
+            &["--agency", "acme"],
+            &["--credential-lifetime", "0"],
+            &["--ecs-agency=1"],
+        ] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn help() {
         assert!(matches!(parse(&["--seed", "1", "--help"]), Ok(Parsed::Help)));
         assert!(matches!(parse(&["-h"]), Ok(Parsed::Help)));
@@ -376,6 +487,8 @@ mod tests {
             &["--rate-429", "1.5"],
             &["--rate-drop", "nan"],
             &["--drift", "sometimes"],
+            &["--replace", "0:1:2"],
+            &["--replace", "1:2"],
             &["--access-key", "AK"],
             &["--project-id", ""],
             &["--verbose=1"],

@@ -42,6 +42,8 @@ pub struct SimConfig {
     pub fleet: FleetSpec,
     /// JSON file of server details: `{ "host_id": { "host_name": "web-1", ... }, ... }`.
     pub host_fixture: Option<PathBuf>,
+    /// The simulated IAM and ECS metadata service: projects, agencies, credential lifetime.
+    pub iam: crate::IamConfig,
 }
 
 impl Default for SimConfig {
@@ -59,6 +61,7 @@ impl Default for SimConfig {
             faults: Faults::default(),
             fleet: FleetSpec::default(),
             host_fixture: None,
+            iam: crate::IamConfig::default(),
         }
     }
 }
@@ -83,6 +86,7 @@ impl fmt::Debug for SimConfig {
             .field("faults", &self.faults)
             .field("fleet", &self.fleet)
             .field("host_fixture", &self.host_fixture)
+            .field("iam", &self.iam)
             .finish()
     }
 }
@@ -113,6 +117,45 @@ pub struct Faults {
     pub rate_short_page: f64,
     /// Port statistics whose counts do not add up, see [`Skew`].
     pub stats_skew: Skew,
+    /// One record replaced by another between two requests, `total_num` unchanged, see
+    /// [`Replace`].
+    pub replace: Option<Replace>,
+}
+
+/// A port that closes while another opens, between two page reads: right after the simulator
+/// has read the page of the `after_request`-th request that reached the fault step (1-based,
+/// counted like the other faults' decisions, whatever its outcome), the host of that request
+/// loses the record at served position `remove_at` and gains a new record (a unique TCP port
+/// on `0.0.0.0`) at served position `insert_at`, counted after the removal. `total_num` stays
+/// the same, and every record between the two positions moves by one place:
+///
+/// - `remove_at < insert_at`: a removal before a page boundary and an insertion after it; the
+///   records between them move one place towards the start;
+/// - `remove_at > insert_at`: an insertion before the boundary and a removal after it; they
+///   move one place towards the end.
+///
+/// Positions beyond the host's records are clamped to its last record (removal) and its end
+/// (insertion). A host without records is left alone. The change happens once per simulator
+/// (request ordinals are not reused), and is counted as one injected fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Replace {
+    /// The 1-based ordinal of the request after whose page the change happens.
+    pub after_request: u64,
+    /// Served position (0-based) of the record that is removed.
+    pub remove_at: usize,
+    /// Served position (0-based, after the removal) where the new record is inserted.
+    pub insert_at: usize,
+}
+
+impl Replace {
+    /// Parses the CLI spelling `N:REMOVE:INSERT`.
+    pub fn parse(s: &str) -> Option<Replace> {
+        let mut parts = s.split(':');
+        let after_request = parts.next()?.parse().ok().filter(|n| *n > 0)?;
+        let remove_at = parts.next()?.parse().ok()?;
+        let insert_at = parts.next()?.parse().ok()?;
+        parts.next().is_none().then_some(Replace { after_request, remove_at, insert_at })
+    }
 }
 
 /// How a host's ports change while it is being read.
@@ -167,5 +210,13 @@ mod tests {
         assert_eq!(Drift::parse("always"), Some(Drift::Always));
         assert_eq!(Drift::parse("none"), Some(Drift::None));
         assert_eq!(Drift::parse("x"), None);
+    }
+
+    #[test]
+    fn replace_parses_its_cli_spelling() {
+        assert_eq!(Replace::parse("2:150:300"), Some(Replace { after_request: 2, remove_at: 150, insert_at: 300 }));
+        for bad in ["", "0:1:2", "1:2", "1:2:3:4", "a:1:2", "1:-1:2", "1:2:x"] {
+            assert_eq!(Replace::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -24,8 +24,16 @@ pub(crate) enum DataError {
     HostMismatch { host: String, index: usize, found: String },
     #[error("record {index} of host {host:?} has port {port}, outside 0 to 65535")]
     Port { host: String, index: usize, port: u32 },
-    #[error("cannot generate {n} ports for {host:?}: at most {MAX_GENERATED_PER_HOST}")]
+    #[error(
+        "cannot generate {n} ports for {host:?}: the --generate entries for one host add up, and \
+         may ask for at most {MAX_GENERATED_PER_HOST} ports in all"
+    )]
     TooMany { host: String, n: usize },
+    #[error(
+        "cannot generate {n} more ports for {host:?}: the generator makes distinct (laddr, port, \
+         type) records, and only {free} of the {GENERATOR_CAPACITY} it can make are still free"
+    )]
+    NoRoom { host: String, n: usize, free: usize },
     #[error(
         "the reference host {REFERENCE_HOST_ID} always has exactly the two records of the API \
          reference's example; it cannot be given other records or generated ports"
@@ -37,7 +45,9 @@ impl From<DataError> for io::Error {
     fn from(e: DataError) -> io::Error {
         let kind = match &e {
             DataError::Read { source, .. } => source.kind(),
-            DataError::TooMany { .. } | DataError::ReferenceHost => io::ErrorKind::InvalidInput,
+            DataError::TooMany { .. } | DataError::NoRoom { .. } | DataError::ReferenceHost => {
+                io::ErrorKind::InvalidInput
+            }
             DataError::HostId(_)
             | DataError::Parse { .. }
             | DataError::HostMismatch { .. }
@@ -168,10 +178,14 @@ impl HostData {
         }
     }
 
-    fn push_unique(&mut self, r: PortRecord) {
-        if !self.records.contains(&r) {
-            self.records.push(r);
+    /// Adds a record as given: identical records are kept, as HSS may list them (two sockets of
+    /// one process on the same address and port, for example). The reference host only ever
+    /// keeps the example's records once.
+    fn push(&mut self, host_id: &str, r: PortRecord) {
+        if host_id == REFERENCE_HOST_ID && self.records.contains(&r) {
+            return;
         }
+        self.records.push(r);
     }
 }
 
@@ -200,17 +214,20 @@ fn load_fixture(path: &Path, seed: u64, store: &mut BTreeMap<String, HostData>) 
             }
             let path_s = fr.path.unwrap_or_else(|| "/usr/bin/unknown".to_string());
             let pid = fr.pid.unwrap_or_else(|| pid_for(seed, &host_id, &path_s));
-            host.push_unique(PortRecord {
-                agent_id: fr.agent_id.unwrap_or_else(|| host.agent_id.clone()),
-                container_id: fr.container_id.unwrap_or_default(),
-                host_id: host_id.clone(),
-                laddr: fr.laddr.unwrap_or_else(|| "0.0.0.0".to_string()),
-                path: path_s,
-                pid,
-                port: fr.port,
-                status: fr.status.unwrap_or_else(|| "normal".to_string()),
-                port_type: fr.port_type.unwrap_or_else(|| "TCP".to_string()),
-            });
+            host.push(
+                &host_id,
+                PortRecord {
+                    agent_id: fr.agent_id.unwrap_or_else(|| host.agent_id.clone()),
+                    container_id: fr.container_id.unwrap_or_default(),
+                    host_id: host_id.clone(),
+                    laddr: fr.laddr.unwrap_or_else(|| "0.0.0.0".to_string()),
+                    path: path_s,
+                    pid,
+                    port: fr.port,
+                    status: fr.status.unwrap_or_else(|| "normal".to_string()),
+                    port_type: fr.port_type.unwrap_or_else(|| "TCP".to_string()),
+                },
+            );
         }
     }
     Ok(())
@@ -260,14 +277,40 @@ const BINARIES: &[&str] = &[
 
 const LADDRS: &[&str] = &["0.0.0.0", "127.0.0.1", "::"];
 
-/// Upper bound on generated ports per host (the real API reports at most 10,000).
+/// Upper bound on generated ports per host, all `--generate` entries for it together (the real
+/// API reports at most 10,000).
 pub const MAX_GENERATED_PER_HOST: usize = 100_000;
 
-fn generate(seed: u64, host_id: &str, n: usize, host: &mut HostData) -> Result<(), DataError> {
-    if n > MAX_GENERATED_PER_HOST {
-        return Err(DataError::TooMany { host: host_id.to_string(), n });
+/// The first port of the generator's random records (ports below come from [`CATALOG`] only).
+const RANDOM_PORTS_FROM: u32 = 1024;
+
+/// How many distinct records the generator can make for one host: every (laddr, port, type)
+/// of its random space, plus the catalog entries outside that space.
+const GENERATOR_CAPACITY: usize = LADDRS.len() * (65_536 - RANDOM_PORTS_FROM as usize) * 2 + CATALOG_LOW_PORTS;
+
+/// Catalog entries with a port below [`RANDOM_PORTS_FROM`] (checked by a test).
+const CATALOG_LOW_PORTS: usize = 16;
+
+/// Whether the generator can make a record with this key.
+fn in_generator_space(k: &Key) -> bool {
+    let (laddr, port, ty, container) = k;
+    if !container.is_empty() {
+        return false;
     }
+    let random = LADDRS.contains(&laddr.as_str())
+        && (RANDOM_PORTS_FROM..=65_535).contains(port)
+        && matches!(ty.as_str(), "TCP" | "UDP");
+    random || CATALOG.iter().any(|(_, t, p, l)| l == laddr && p == port && t == ty)
+}
+
+fn generate(seed: u64, host_id: &str, n: usize, host: &mut HostData) -> Result<(), DataError> {
     let mut taken: HashSet<Key> = host.records.iter().map(key).collect();
+    // Refused up front: asking for more than the generator can still make would never end.
+    let used = taken.iter().filter(|k| in_generator_space(k)).count();
+    let free = GENERATOR_CAPACITY.saturating_sub(used);
+    if n > free {
+        return Err(DataError::NoRoom { host: host_id.to_string(), n, free });
+    }
     let mut rng = Rng::new(seed ^ fnv1a(host_id).rotate_left(17) ^ (host.records.len() as u64));
     let mut catalog = CATALOG.to_vec();
     rng.shuffle(&mut catalog);
@@ -279,7 +322,7 @@ fn generate(seed: u64, host_id: &str, n: usize, host: &mut HostData) -> Result<(
             None => {
                 let path = BINARIES[rng.below(BINARIES.len() as u64) as usize];
                 let ty = if rng.below(4) == 0 { "UDP" } else { "TCP" };
-                let port = 1024 + rng.below(65_536 - 1024) as u32;
+                let port = RANDOM_PORTS_FROM + rng.below(u64::from(65_536 - RANDOM_PORTS_FROM)) as u32;
                 let laddr = LADDRS[rng.below(LADDRS.len() as u64) as usize];
                 (path, ty, port, laddr)
             }
@@ -309,8 +352,8 @@ fn generate(seed: u64, host_id: &str, n: usize, host: &mut HostData) -> Result<(
 }
 
 impl Store {
-    /// Builds the data: reference host, fixture, in-code hosts (records as given, duplicates
-    /// dropped), generated ports; then shuffles each host with the seed. The reference host
+    /// Builds the data: reference host, fixture, in-code hosts (records as given, identical ones
+    /// kept), generated ports; then shuffles each host with the seed. The reference host
     /// keeps exactly the example's two records in the example's order; a fixture or
     /// [`SimConfig::hosts`] may repeat those records but not add others, and ports cannot be
     /// generated for it.
@@ -327,11 +370,17 @@ impl Store {
             check_host_id(host_id)?;
             let host = hosts.entry(host_id.clone()).or_insert_with(|| HostData::new(seed, host_id));
             for r in recs {
-                host.push_unique(r.clone());
+                host.push(host_id, r.clone());
             }
         }
+        let mut asked: BTreeMap<&str, usize> = BTreeMap::new();
         for (host_id, n) in &cfg.generate {
             check_host_id(host_id)?;
+            let total = asked.entry(host_id).or_default();
+            *total = total.saturating_add(*n);
+            if *total > MAX_GENERATED_PER_HOST {
+                return Err(DataError::TooMany { host: host_id.to_string(), n: *total });
+            }
             let host = hosts.entry(host_id.clone()).or_insert_with(|| HostData::new(seed, host_id));
             generate(seed, host_id, *n, host)?;
         }
@@ -380,7 +429,9 @@ impl Store {
             return false;
         }
         host.drifted_once = true;
-        let rec = drift_record(seed, host_id, host, 0);
+        let Some(rec) = drift_record(seed, host_id, host, 0) else {
+            return false;
+        };
         let pos = (mix(seed, fnv1a(host_id), super::faults::SALT_DRIFT) % (host.records.len() as u64 + 1)) as usize;
         host.records.insert(pos, rec);
         true
@@ -396,21 +447,46 @@ impl Store {
                 host.records.remove(i);
             }
         } else {
-            let rec = drift_record(seed, host_id, host, n);
+            let Some(rec) = drift_record(seed, host_id, host, n) else {
+                return false;
+            };
             let pos = (mix(seed, n, super::faults::SALT_DRIFT) % (host.records.len() as u64 + 1)) as usize;
             host.records.insert(pos, rec.clone());
             host.always_extra = Some(rec);
         }
         true
     }
+
+    /// [`crate::Replace`]: removes the record at `remove_at` and inserts a new one at `insert_at`
+    /// (both clamped), so that `total_num` stays the same. Returns whether the data changed.
+    pub(crate) fn replace(&mut self, seed: u64, host_id: &str, n: u64, remove_at: usize, insert_at: usize) -> bool {
+        let Some(host) = self.hosts.get_mut(host_id) else {
+            return false;
+        };
+        if host.records.is_empty() {
+            return false;
+        }
+        let Some(rec) = drift_record(seed, host_id, host, n) else {
+            return false;
+        };
+        host.records.remove(remove_at.min(host.records.len() - 1));
+        let at = insert_at.min(host.records.len());
+        host.records.insert(at, rec);
+        true
+    }
 }
 
-/// A new, unique TCP port on 0.0.0.0 (visible with the default `category=host`).
-fn drift_record(seed: u64, host_id: &str, host: &HostData, n: u64) -> PortRecord {
+/// Ports a drift record may take.
+const DRIFT_PORTS: std::ops::Range<u32> = 20_000..60_000;
+
+/// A new, unique TCP port on 0.0.0.0 (visible with the default `category=host`), from a seeded
+/// start; `None` when every port of [`DRIFT_PORTS`] is taken.
+fn drift_record(seed: u64, host_id: &str, host: &HostData, n: u64) -> Option<PortRecord> {
     let taken: HashSet<Key> = host.records.iter().map(key).collect();
-    let mut rng = Rng::new(mix(seed, n, fnv1a(host_id)));
-    loop {
-        let port = 20_000 + rng.below(40_000) as u32;
+    let span = DRIFT_PORTS.end - DRIFT_PORTS.start;
+    let first = Rng::new(mix(seed, n, fnv1a(host_id))).below(u64::from(span)) as u32;
+    (0..span).find_map(|i| {
+        let port = DRIFT_PORTS.start + (first + i) % span;
         let path = "/usr/bin/python3";
         let rec = PortRecord {
             agent_id: host.agent_id.clone(),
@@ -423,10 +499,8 @@ fn drift_record(seed: u64, host_id: &str, host: &HostData, n: u64) -> PortRecord
             status: "normal".to_string(),
             port_type: "TCP".to_string(),
         };
-        if !taken.contains(&key(&rec)) {
-            return rec;
-        }
-    }
+        (!taken.contains(&key(&rec))).then_some(rec)
+    })
 }
 
 fn matches(r: &PortRecord, q: &Query) -> bool {
@@ -517,6 +591,101 @@ mod tests {
     }
 
     #[test]
+    fn generate_entries_for_one_host_add_up_to_the_cap() {
+        // Four entries of 100,000 would ask for more distinct records than the generator can
+        // make (it used to spin forever); entries adding past the cap are refused at once.
+        for entries in [vec![("h", 100_000); 4], vec![("h", 60_000), ("h", 60_000)]] {
+            let e = Store::build(&cfg(entries, 1)).err().expect("refused");
+            assert!(matches!(e, DataError::TooMany { n, .. } if n > MAX_GENERATED_PER_HOST), "{e}");
+            assert!(e.to_string().contains("add up"), "{e}");
+            assert_eq!(io::Error::from(e).kind(), io::ErrorKind::InvalidInput);
+        }
+        // Up to the cap, in several entries, is fine; other hosts have caps of their own.
+        let s = Store::build(&cfg(vec![("h", 300), ("h", 200), ("g", 500)], 1)).unwrap();
+        assert_eq!((s.ports("h").len(), s.ports("g").len()), (500, 500));
+    }
+
+    #[test]
+    fn generator_capacity_counts_the_records_it_can_make() {
+        let low = CATALOG.iter().filter(|(_, _, port, _)| *port < RANDOM_PORTS_FROM).count();
+        assert_eq!(low, CATALOG_LOW_PORTS);
+        assert!(CATALOG.iter().all(|(_, t, p, l)| in_generator_space(&(
+            l.to_string(),
+            *p,
+            t.to_string(),
+            String::new()
+        ))));
+        assert_eq!(GENERATOR_CAPACITY, 3 * 64_512 * 2 + 16);
+        // A fixture that leaves no room is refused with the number still free, not spun on.
+        let mut host = HostData::new(1, "h");
+        for port in RANDOM_PORTS_FROM..=65_535 {
+            for laddr in LADDRS {
+                for ty in ["TCP", "UDP"] {
+                    host.records.push(PortRecord {
+                        agent_id: String::new(),
+                        container_id: String::new(),
+                        host_id: "h".into(),
+                        laddr: laddr.to_string(),
+                        path: "/x".into(),
+                        pid: 1,
+                        port,
+                        status: "normal".into(),
+                        port_type: ty.into(),
+                    });
+                }
+            }
+        }
+        let e = generate(1, "h", 17, &mut host).unwrap_err();
+        assert!(matches!(e, DataError::NoRoom { free: 16, .. }), "{e}");
+        generate(1, "h", 16, &mut host).unwrap();
+        // No drift record fits either: drift and replace leave such a host alone.
+        assert!(drift_record(1, "h", &host, 0).is_none());
+    }
+
+    #[test]
+    fn identical_records_are_kept() {
+        let r = PortRecord {
+            agent_id: "a".into(),
+            container_id: String::new(),
+            host_id: "dup".into(),
+            laddr: "0.0.0.0".into(),
+            path: "/usr/sbin/nginx".into(),
+            pid: 7,
+            port: 443,
+            status: "normal".into(),
+            port_type: "TCP".into(),
+        };
+        let hosts = BTreeMap::from([("dup".to_string(), vec![r.clone(), r.clone(), r.clone()])]);
+        let s = Store::build(&SimConfig { hosts, ..Default::default() }).unwrap();
+        assert_eq!(s.ports("dup"), vec![r.clone(), r.clone(), r]);
+    }
+
+    #[test]
+    fn replace_keeps_the_count_and_moves_the_records_between() {
+        let mut s = Store::build(&cfg(vec![("h", 30)], 1)).unwrap();
+        let before = s.ports("h");
+        assert!(s.replace(1, "h", 3, 5, 20));
+        let after = s.ports("h");
+        assert_eq!(after.len(), 30);
+        assert_eq!(&after[..5], &before[..5]);
+        assert_eq!(&after[5..20], &before[6..21], "moved one place towards the start");
+        assert!(!before.contains(&after[20]), "a new record");
+        assert_eq!(&after[21..], &before[21..]);
+        // The other direction: insertion first, removal after it.
+        let mut s = Store::build(&cfg(vec![("h", 30)], 1)).unwrap();
+        assert!(s.replace(1, "h", 3, 20, 5));
+        let after = s.ports("h");
+        assert_eq!(&after[..5], &before[..5]);
+        assert!(!before.contains(&after[5]));
+        assert_eq!(&after[6..21], &before[5..20], "moved one place towards the end");
+        assert_eq!(&after[21..], &before[21..]);
+        // Clamped positions, unknown and empty hosts.
+        assert!(s.replace(1, "h", 4, 1_000, 1_000));
+        assert_eq!(s.ports("h").len(), 30);
+        assert!(!s.replace(1, "nope", 5, 0, 0));
+    }
+
+    #[test]
     fn fixture_loading_with_defaults_and_errors() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f.json");
@@ -581,7 +750,7 @@ mod tests {
         assert!(!danger.is_empty() && danger.iter().all(|r| r.status == "danger"));
         let unk = s.select(&q("host_id=h1&status=unknown"));
         assert!(!unk.is_empty() && unk.iter().all(|r| r.status == "unknow"));
-        assert_eq!(unk.len(), s.select(&q("host_id=h1&status=unknow")).len());
+        assert!(validate(&parse_pairs("host_id=h1&status=unknow")).is_err(), "the response spelling is refused");
         let p = all[0].port;
         assert!(s.select(&q(&format!("host_id=h1&port={p}"))).iter().all(|r| r.port == p));
         assert!(s.select(&q("host_id=h1&category=container")).is_empty());

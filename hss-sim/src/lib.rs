@@ -21,7 +21,7 @@
 //!    `{"error_code":"HSS.1003",...}`.
 //! 5. **Validation**, as documented by the reference: `host_id` required, 1-128 characters;
 //!    `host_name`, `host_ip` at most 128; `port` integer 1-65535; `type` `TCP`|`UDP`;
-//!    `status` `danger`|`unknown` (the response spelling `unknow` is accepted too);
+//!    `status` `danger`|`unknown` (the response spelling `unknow` is refused, as by the API);
 //!    `enterprise_project_id` at most 256 (accepted, not used); `limit` integer 10-200
 //!    (default 10); `offset` integer 0-2,000,000 (default 0); `category` `host`|`container`
 //!    (default `host`). Integers are strict decimal (no sign other than `-`, no spaces).
@@ -33,7 +33,8 @@
 //!    ordinal of the request among those that reached this step: dropped connection, else
 //!    `429` (`APIGW.0308`, `Retry-After` when configured), else 500/502/503/504, else a `200`
 //!    with a truncated JSON body; independently, a repeated page (the records of the previous,
-//!    or else the next, page) or a short page (fewer records, possibly none).
+//!    or else the next, page) or a short page (fewer records, possibly none). A [`Replace`]
+//!    changes the data once, right after a chosen request's page is read.
 //! 7. **Data**: `200 {"data_list":[...],"total_num":N}`; `total_num` counts the records
 //!    matching the filters, `data_list` is the `offset`/`limit` slice of them.
 //!
@@ -46,12 +47,14 @@
 //! (configuring other records or generated ports for it makes `start` fail). More data
 //! comes from a JSON fixture (`{"host_id": [{port record}, ...]}`; every field but `port` may
 //! be omitted), from [`SimConfig::hosts`] and from [`SimConfig::generate`] (deterministic,
-//! unique `(laddr, port, type)` records). Each host's records are stored in a seeded shuffled
+//! unique `(laddr, port, type)` records; the entries for one host add up to at most
+//! [`MAX_GENERATED_PER_HOST`]). Identical records given in a fixture or in
+//! [`SimConfig::hosts`] are all served, as HSS may list identical rows. Each host's records are stored in a seeded shuffled
 //! order (not sorted) that is stable across requests. An unknown host is `200` with
 //! `total_num` 0, as HSS answers for a host without open ports.
 //!
 //! Filters: `port` and `type` match exactly; `status=danger` matches `danger` records,
-//! `status=unknown`/`unknow` match `unknow` (and `unknown`) records; `category=host` keeps the
+//! `status=unknown` matches `unknow` (and `unknown`) records; `category=host` keeps the
 //! records with an empty `container_id`, `category=container` those with a non-empty one.
 //! `host_name` and `host_ip` are substring matches against deterministic host metadata
 //! ([`HostMeta`]: `host-` + the first 8 characters of the ID, and `192.168.X.Y`); when they do
@@ -66,11 +69,21 @@
 //! ([`SimConfig::host_fixture`]), consistently with the port list and with each other; the
 //! same authentication, project check, latency and faults apply, and [`Faults::stats_skew`]
 //! makes the statistics disagree. The `fleet` module's documentation has the details.
+//! # IAM and the ECS metadata service
+//!
+//! The same listener serves `GET /v3/projects?name=...` (authenticated exactly like HSS),
+//! `POST /v3.0/OS-CREDENTIAL/securitytokens` (`assume_role`), and the metadata service's
+//! `PUT /meta-data/latest/api/token` and `GET /openstack/latest/securitykey`, from
+//! [`SimConfig::iam`] ([`IamConfig`]); see the `iam` module. Temporary credentials they issue
+//! are accepted by HSS and IAM, with their `X-Security-Token`, until they expire, and get `401`
+//! after. These requests are not counted in [`Stats`] and get no HSS faults; [`IamStats`]
+//! counts them (`GET /_sim/iam`).
 //!
 //! # Control paths (not part of the real API)
 //!
-//! `GET /_sim/stats` returns [`Stats`] as JSON and `GET /_sim/queries` the logged raw query
-//! strings. They need no authentication and are not counted in the statistics.
+//! `GET /_sim/stats` returns [`Stats`] as JSON, `GET /_sim/queries` the logged raw query
+//! strings and `GET /_sim/iam` the [`IamStats`]. They need no authentication and are not
+//! counted in the statistics.
 
 mod auth;
 pub mod cli;
@@ -78,6 +91,7 @@ mod config;
 mod data;
 mod faults;
 mod fleet;
+mod iam;
 mod server;
 pub mod signature;
 mod stats;
@@ -93,9 +107,10 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use auth::MAX_CLOCK_SKEW;
-pub use config::{DEFAULT_PROJECT_ID, Drift, Faults, SimConfig};
+pub use config::{DEFAULT_PROJECT_ID, Drift, Faults, Replace, SimConfig};
 pub use data::{HostMeta, MAX_GENERATED_PER_HOST, PortRecord, REFERENCE_HOST_ID, reference_records};
 pub use fleet::{FleetSpec, HostInfo, PortHostInfo, PortStatisticInfo, Skew};
+pub use iam::{IamConfig, IamStats};
 pub use stats::{QUERY_LOG_CAPACITY, Stats};
 
 use auth::AuthConfig;
@@ -127,13 +142,14 @@ impl Simulator {
         let shared = Arc::new(Shared {
             project_id: cfg.project_id.clone(),
             seed: cfg.seed,
-            auth: AuthConfig { token: cfg.token.clone(), ak_sk },
+            auth: AuthConfig { token: cfg.token.clone(), ak_sk, ..Default::default() },
             faults: Mutex::new(cfg.faults.clone()),
             store: Mutex::new(store),
             rec: Mutex::new(Recorder::default()),
             request_ids: AtomicU64::new(0),
             fault_seq: AtomicU64::new(0),
             fleet,
+            iam: iam::IamState::new(cfg.iam.clone(), cfg.seed),
         });
         let task = tokio::spawn(server::accept_loop(listener, shared.clone()));
         Ok(SimHandle { addr, shared, task })
@@ -183,6 +199,24 @@ impl SimHandle {
     /// [`QUERY_LOG_CAPACITY`]).
     pub fn queries(&self) -> Vec<String> {
         lock(&self.shared.rec).queries.iter().cloned().collect()
+    }
+
+    /// The counters of the IAM and metadata paths.
+    pub fn iam_stats(&self) -> IamStats {
+        self.shared.iam.stats(&self.shared.auth)
+    }
+
+    /// Every secret the simulated IAM and metadata service issued (secret keys, security
+    /// tokens, metadata tokens), for tests that check none of them leaks.
+    pub fn issued_secrets(&self) -> Vec<String> {
+        self.shared.iam.secrets()
+    }
+
+    /// Issues temporary credentials valid for `lifetime`, as IAM does for an STS token (a
+    /// KooCLI SSO login, for example): `(access key, secret key, security token)`.
+    pub fn issue_temporary(&self, lifetime: std::time::Duration) -> (String, String, String) {
+        let (access, secret, token, _) = self.shared.iam.issue(&self.shared.auth, lifetime);
+        (access, secret, token)
     }
 
     /// The current records of a host in served order (drift included); empty when unknown.

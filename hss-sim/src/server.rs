@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     pub fault_seq: AtomicU64,
     /// The fleet APIs' view of the store.
     pub fleet: super::fleet::Fleet,
+    /// The simulated IAM and ECS metadata service ([`super::iam`]).
+    pub iam: super::iam::IamState,
 }
 
 /// Locks a mutex, ignoring poisoning (the data stays consistent: no panics while locked).
@@ -108,6 +110,18 @@ async fn handle(
     let raw_query = req.uri().query().unwrap_or("").to_string();
     let mut resp = if let Some(what) = path.strip_prefix("/_sim/") {
         control(&shared, req.method(), what)
+    } else if super::iam::handles(&path) {
+        // IAM and the metadata service: not counted in the HSS statistics, no HSS faults.
+        let started = Instant::now();
+        let method = req.method().clone();
+        let resp = super::iam::handle(&shared.iam, &shared.auth, req, &path, &raw_query).await;
+        tracing::info!(
+            target: "hss_sim",
+            "{method} {path} -> {} ({} ms)",
+            resp.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+        resp
     } else {
         let started = Instant::now();
         lock(&shared.rec).begin(&raw_query);
@@ -159,6 +173,7 @@ fn control(shared: &Shared, method: &Method, what: &str) -> Response<Body> {
     let body = match what {
         "stats" => serde_json::to_vec(&lock(&shared.rec).stats),
         "queries" => serde_json::to_vec(&lock(&shared.rec).queries),
+        "iam" => serde_json::to_vec(&shared.iam.stats(&shared.auth)),
         _ => return not_found(),
     };
     match body {
@@ -221,6 +236,27 @@ async fn api(
     let faults = lock(&shared.faults).clone();
     let seed = shared.seed;
     let decision = decide(&faults, seed, n);
+    // The replacement due after this request, if any: applied once this request's page is read
+    // (or would have been), so that it lands between two page reads.
+    let replace = faults.replace.filter(|r| r.after_request == n + 1);
+    let replace_now = |store: &mut Store| {
+        if let Some(r) = replace
+            && store.replace(seed, &q.host_id, n, r.remove_at, r.insert_at)
+        {
+            lock(&shared.rec).fault();
+            tracing::info!(
+                target: "hss_sim",
+                "after request {}: host {:?} lost the record at {} and gained one at {}",
+                n + 1,
+                q.host_id,
+                r.remove_at,
+                r.insert_at
+            );
+        }
+    };
+    if decision.outcome != Outcome::Normal && decision.outcome != Outcome::Malformed {
+        replace_now(&mut lock(&shared.store));
+    }
     match decision.outcome {
         Outcome::Drop => {
             lock(&shared.rec).fault();
@@ -290,6 +326,7 @@ async fn api(
         {
             injected += 1;
         }
+        replace_now(&mut store);
         body
     };
     let mut body = match body {

@@ -6,7 +6,8 @@
 pub(crate) enum StatusFilter {
     /// `status=danger`.
     Danger,
-    /// `status=unknown` (or the response spelling `unknow`).
+    /// `status=unknown`. The API spells the value `unknow` in its responses, but refuses that
+    /// spelling as a filter (`400`, `HSS.1001`), as the simulator does.
     Unknown,
 }
 
@@ -171,7 +172,7 @@ pub(crate) fn validate(pairs: &[(String, String)]) -> Result<Query, ValidationEr
     let status = enum_param(
         pairs,
         "status",
-        &[("danger", StatusFilter::Danger), ("unknown", StatusFilter::Unknown), ("unknow", StatusFilter::Unknown)],
+        &[("danger", StatusFilter::Danger), ("unknown", StatusFilter::Unknown)],
         "danger or unknown",
     )?;
     let enterprise_project_id = string_param(pairs, "enterprise_project_id", 256)?;
@@ -224,7 +225,7 @@ mod tests {
         let q = v("host_id=h").unwrap();
         assert_eq!((q.limit, q.offset, q.category), (10, 0, Category::Host));
         assert_eq!(q.status, None);
-        let q = v("host_id=h&limit=200&offset=2000000&port=65535&type=UDP&status=unknow\
+        let q = v("host_id=h&limit=200&offset=2000000&port=65535&type=UDP&status=unknown\
                    &category=container&enterprise_project_id=all_granted_eps&bogus=1")
         .unwrap();
         assert_eq!((q.limit, q.offset, q.port), (200, 2_000_000, Some(65_535)));
@@ -259,7 +260,8 @@ mod tests {
         for t in ["tcp", "ICMP", ""] {
             bad(&format!("host_id=h&type={t}"), "type");
         }
-        for s in ["normal", "DANGER", ""] {
+        // `unknow` is how responses spell the status; the filter takes only `unknown`.
+        for s in ["normal", "DANGER", "", "unknow", "Unknown"] {
             bad(&format!("host_id=h&status={s}"), "status");
         }
         for c in ["all", "Host", ""] {

@@ -175,20 +175,13 @@ pub(crate) fn query_id(query: &PortQuery) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
     use crate::data_sources::Registered;
     use crate::model::{AttrType, BlockModel};
     use crate::value::{Number, Value};
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut map: BTreeMap<String, Value> =
-            PortArgs::attributes().iter().map(|a| (a.name.to_owned(), Value::Null)).collect();
-        for (k, v) in pairs {
-            map.insert((*k).to_owned(), v.clone());
-        }
-        Value::Object(map)
+        crate::model::config_of::<PortArgs>(pairs)
     }
 
     fn s(v: &str) -> Value {

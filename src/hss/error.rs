@@ -11,6 +11,22 @@ pub const HINT_CREDENTIALS: &str =
 pub const HINT_PERMISSIONS: &str = "check the IAM permissions for HSS and the enterprise_project_id";
 /// Hint for HTTP 404.
 pub const HINT_NOT_FOUND: &str = "check the project_id and the region or endpoint";
+/// Hint for a server certificate that cannot be verified.
+pub const HINT_CERTIFICATE: &str = "the endpoint's TLS certificate cannot be verified (for example, it was issued by a \
+     CA this machine does not trust); set cacert_file (HW_CACERT_FILE) to a PEM file with the CA that issued it, or, \
+     against a test endpoint only, insecure = true (HW_INSECURE); retrying cannot help";
+/// Hint for a TLS handshake that cannot succeed for other reasons than the certificate.
+pub const HINT_TLS: &str = "the endpoint does not speak a TLS version or cipher suite the provider supports; \
+     check the endpoint (an http:// service reached with https://, or a proxy in between); retrying cannot help";
+/// Hint for an answer larger than the client reads.
+pub const HINT_TOO_LARGE: &str = "a page of 200 ports is a few hundred KiB at most; check that endpoint points at \
+     the HSS API and not at another service, a proxy or a captive portal";
+/// Hint for a JSON answer of the wrong shape.
+pub const HINT_SHAPE: &str = "the endpoint answered JSON that is not HSS's port list; check that endpoint points \
+     at the HSS API; retrying cannot help";
+/// Hint for a list longer than the API can page through.
+pub const HINT_TOO_MANY_RECORDS: &str = "HSS reports more ports than its API can page through; narrow the query \
+     (port, type, status or category) so that fewer ports match";
 
 /// An error from the HSS client.
 #[derive(Debug)]
@@ -40,7 +56,7 @@ pub enum ErrorKind {
         /// How many times the request was retried before giving up.
         retries: u32,
     },
-    /// A 2xx answer whose body could not be decoded.
+    /// A 2xx answer whose body is not JSON, or is cut short (retried).
     Malformed {
         /// HTTP status code.
         status: u16,
@@ -53,7 +69,38 @@ pub enum ErrorKind {
         /// How many times the request was retried before giving up.
         retries: u32,
     },
-    /// The request could not be sent or its answer not received (connection refused, reset, TLS...).
+    /// A 2xx answer that is JSON, but not of the expected shape (not retried).
+    UnexpectedShape {
+        /// HTTP status code.
+        status: u16,
+        /// The field at fault, e.g. `total_num` or `data_list[3].port`.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+        /// The `X-Request-Id` response header.
+        request_id: Option<String>,
+    },
+    /// An answer larger than the client reads (not retried).
+    ResponseTooLarge {
+        /// HTTP status code.
+        status: u16,
+        /// The limit, in bytes.
+        limit: u64,
+        /// The `Content-Length` the server declared, when it was over the limit.
+        declared: Option<u64>,
+        /// The `X-Request-Id` response header.
+        request_id: Option<String>,
+    },
+    /// The TLS handshake failed in a way no retry can fix: the server's certificate cannot be
+    /// verified, or no TLS version or cipher suite is shared (not retried).
+    Tls {
+        /// Description of the failure (with its causes).
+        message: String,
+        /// Whether the certificate is at fault (then `cacert_file` or `insecure` can help).
+        certificate: bool,
+    },
+    /// The request could not be sent or its answer not received (connection refused, reset,
+    /// a body cut short...).
     Transport {
         /// Description of the failure (with its causes).
         message: String,
@@ -71,10 +118,21 @@ pub enum ErrorKind {
     Cancelled,
     /// The pages read do not add up to a complete, consistent list, even after re-reading.
     Incomplete {
+        /// Which list: `port list`, `host list`, ...
+        list: &'static str,
         /// What was inconsistent.
         detail: String,
         /// How many times the whole list was read.
         attempts: u32,
+    },
+    /// `total_num` is larger than the API's maximum offset lets a client page through.
+    TooManyRecords {
+        /// The `total_num` HSS reported.
+        total_num: u64,
+        /// The offset the last page would need.
+        last_offset: u64,
+        /// The API's maximum offset.
+        max_offset: u64,
     },
 }
 
@@ -92,8 +150,8 @@ impl Error {
         Error::new(ErrorKind::Cancelled)
     }
 
-    pub(crate) fn incomplete(detail: impl Into<String>, attempts: u32) -> Self {
-        Error::new(ErrorKind::Incomplete { detail: detail.into(), attempts })
+    pub(crate) fn incomplete(list: &'static str, detail: impl Into<String>, attempts: u32) -> Self {
+        Error::new(ErrorKind::Incomplete { list, detail: detail.into(), attempts })
     }
 
     /// Builds the error for a non-2xx answer from its status, body and `X-Request-Id`.
@@ -137,8 +195,37 @@ impl Error {
         self
     }
 
-    /// Whether another attempt may succeed (429, 500/502/503/504, malformed 2xx body,
-    /// transport failures and timeouts).
+    /// Applies `f` to every text of the error, whoever chose it (the server, a proxy, the
+    /// network stack): what scrubbing secrets needs, so that no kind can be forgotten.
+    pub(crate) fn map_all_text(self, f: impl Fn(&mut String)) -> Self {
+        self.map_text(|kind| match kind {
+            ErrorKind::Config(message) => f(message),
+            ErrorKind::Api { error_code, error_msg, body, request_id, .. } => {
+                for text in [error_code, error_msg, body, request_id].into_iter().flatten() {
+                    f(text);
+                }
+            }
+            ErrorKind::Malformed { reason, body, request_id, .. } => {
+                f(reason);
+                f(body);
+                request_id.iter_mut().for_each(&f);
+            }
+            ErrorKind::UnexpectedShape { field, reason, request_id, .. } => {
+                f(field);
+                f(reason);
+                request_id.iter_mut().for_each(&f);
+            }
+            ErrorKind::ResponseTooLarge { request_id, .. } => request_id.iter_mut().for_each(&f),
+            ErrorKind::Tls { message, .. } | ErrorKind::Transport { message, .. } => f(message),
+            ErrorKind::Incomplete { detail, .. } => f(detail),
+            ErrorKind::Timeout { .. } | ErrorKind::Cancelled | ErrorKind::TooManyRecords { .. } => {}
+        })
+    }
+
+    /// Whether another attempt may succeed: 429, 500/502/503/504, a 2xx body that is not JSON
+    /// or is cut short, transport failures and timeouts. Never an answer that would be the
+    /// same again: other statuses, JSON of the wrong shape, an oversized answer, a TLS
+    /// certificate or version that cannot be agreed on.
     pub(crate) fn is_retryable(&self) -> bool {
         match &*self.kind {
             ErrorKind::Api { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
@@ -160,7 +247,10 @@ impl Error {
     /// The HTTP status of the answer this error came from, if there was one.
     pub fn status(&self) -> Option<u16> {
         match &*self.kind {
-            ErrorKind::Api { status, .. } | ErrorKind::Malformed { status, .. } => Some(*status),
+            ErrorKind::Api { status, .. }
+            | ErrorKind::Malformed { status, .. }
+            | ErrorKind::UnexpectedShape { status, .. }
+            | ErrorKind::ResponseTooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -168,7 +258,10 @@ impl Error {
     /// The `X-Request-Id` of the failing answer (quote it to Huawei support).
     pub fn request_id(&self) -> Option<&str> {
         match &*self.kind {
-            ErrorKind::Api { request_id, .. } | ErrorKind::Malformed { request_id, .. } => request_id.as_deref(),
+            ErrorKind::Api { request_id, .. }
+            | ErrorKind::Malformed { request_id, .. }
+            | ErrorKind::UnexpectedShape { request_id, .. }
+            | ErrorKind::ResponseTooLarge { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
     }
@@ -227,7 +320,35 @@ impl Error {
 
     /// Whether the request failed on the way (connection refused/reset, TLS, DNS...).
     pub fn is_transport(&self) -> bool {
-        matches!(*self.kind, ErrorKind::Transport { .. })
+        matches!(*self.kind, ErrorKind::Transport { .. } | ErrorKind::Tls { .. })
+    }
+
+    /// Whether the TLS handshake failed in a way no retry can fix (certificate, version).
+    pub fn is_tls(&self) -> bool {
+        matches!(*self.kind, ErrorKind::Tls { .. })
+    }
+
+    /// Whether an answer was larger than the client reads.
+    pub fn is_response_too_large(&self) -> bool {
+        matches!(*self.kind, ErrorKind::ResponseTooLarge { .. })
+    }
+
+    /// Whether a 2xx answer was JSON of the wrong shape; [`Error::field`] names the field.
+    pub fn is_unexpected_shape(&self) -> bool {
+        matches!(*self.kind, ErrorKind::UnexpectedShape { .. })
+    }
+
+    /// The field at fault in an answer of the wrong shape.
+    pub fn field(&self) -> Option<&str> {
+        match &*self.kind {
+            ErrorKind::UnexpectedShape { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// Whether `total_num` is more than the API's offsets can page through.
+    pub fn is_too_many_records(&self) -> bool {
+        matches!(*self.kind, ErrorKind::TooManyRecords { .. })
     }
 }
 
@@ -256,7 +377,12 @@ fn hint_for(kind: &ErrorKind) -> Option<String> {
         ErrorKind::Transport { .. } => {
             "check the endpoint or region, the network and proxy settings, and the TLS settings (cacert, insecure)"
         }
-        ErrorKind::Incomplete { .. } => "the port list kept changing while it was read; try again later",
+        ErrorKind::Incomplete { .. } => "the list kept changing while it was read; try again later",
+        ErrorKind::Tls { certificate: true, .. } => HINT_CERTIFICATE,
+        ErrorKind::Tls { certificate: false, .. } => HINT_TLS,
+        ErrorKind::ResponseTooLarge { .. } => HINT_TOO_LARGE,
+        ErrorKind::UnexpectedShape { .. } => HINT_SHAPE,
+        ErrorKind::TooManyRecords { .. } => HINT_TOO_MANY_RECORDS,
         _ => return None,
     };
     Some(text.to_owned())
@@ -310,6 +436,32 @@ impl fmt::Display for Error {
                 retries_suffix(f, *retries)?;
                 f.write_str(")")?;
             }
+            ErrorKind::UnexpectedShape { status, field, reason, request_id } => {
+                write!(f, "HSS API returned HTTP {status} with JSON of an unexpected shape: {field}: {reason} (")?;
+                match request_id {
+                    Some(id) => write!(f, "request id {id}")?,
+                    None => f.write_str("no request id")?,
+                }
+                f.write_str(")")?;
+            }
+            ErrorKind::ResponseTooLarge { status, limit, declared, request_id } => {
+                write!(f, "HSS API returned HTTP {status} with a body larger than the {} limit", bytes(*limit))?;
+                if let Some(d) = declared {
+                    write!(f, " (Content-Length {d})")?;
+                }
+                f.write_str(" (")?;
+                match request_id {
+                    Some(id) => write!(f, "request id {id}")?,
+                    None => f.write_str("no request id")?,
+                }
+                f.write_str(")")?;
+            }
+            ErrorKind::Tls { message, .. } => write!(f, "HSS API TLS handshake failed: {message}")?,
+            ErrorKind::TooManyRecords { total_num, last_offset, max_offset } => write!(
+                f,
+                "HSS port list cannot be read whole: total_num {total_num} would need offsets up to {last_offset}, \
+                 beyond the API's maximum offset of {max_offset}"
+            )?,
             ErrorKind::Transport { message, retries } => {
                 write!(f, "HSS API request failed: {message}")?;
                 if *retries > 0 {
@@ -323,9 +475,9 @@ impl fmt::Display for Error {
                 }
             }
             ErrorKind::Cancelled => f.write_str("HSS API request cancelled")?,
-            ErrorKind::Incomplete { detail, attempts } => write!(
+            ErrorKind::Incomplete { list, detail, attempts } => write!(
                 f,
-                "HSS port list incomplete after reading it {attempts} {}: {detail}",
+                "HSS {list} incomplete after reading it {attempts} {}: {detail}",
                 if *attempts == 1 { "time" } else { "times" }
             )?,
         }
@@ -352,6 +504,17 @@ fn http_reason(status: u16) -> Option<&'static str> {
         504 => "Gateway Timeout",
         _ => return None,
     })
+}
+
+/// `16 MiB`, `512 KiB` or `100 bytes`.
+fn bytes(n: u64) -> String {
+    if n >= 1 << 20 && n.is_multiple_of(1 << 20) {
+        format!("{} MiB", n >> 20)
+    } else if n >= 1 << 10 && n.is_multiple_of(1 << 10) {
+        format!("{} KiB", n >> 10)
+    } else {
+        format!("{n} bytes")
+    }
 }
 
 /// The first ~200 bytes of a body, lossy UTF-8, for error messages.
@@ -449,9 +612,9 @@ mod tests {
     #[test]
     fn other_kinds() {
         assert!(Error::cancelled().is_cancelled());
-        let e = Error::incomplete("page at offset 400 returned 150 records, expected 200", 3);
+        let e = Error::incomplete("port list", "page at offset 400 returned 150 records, expected 200", 3);
         assert!(e.is_incomplete());
-        assert!(e.to_string().contains("reading it 3 times: page at offset 400"));
+        assert!(e.to_string().contains("HSS port list incomplete after reading it 3 times: page at offset 400"), "{e}");
         let e = Error::new(ErrorKind::Timeout { timeout: std::time::Duration::from_secs(30), retries: 0 });
         assert!(e.is_timeout() && e.is_retryable());
         assert_eq!(e.to_string(), format!("HSS API request timed out after 30.0s; hint: {}", e.hint().unwrap()));
@@ -461,5 +624,85 @@ mod tests {
         assert!(e.is_transport() && e.is_retryable());
         assert!(e.to_string().starts_with("HSS API request failed: cannot connect (after 3 retries); hint:"), "{e}");
         assert!(!Error::config("x").is_retryable());
+    }
+
+    #[test]
+    fn answers_that_would_be_the_same_again_are_not_retried() {
+        let shape = Error::new(ErrorKind::UnexpectedShape {
+            status: 200,
+            field: "data_list[3].port".into(),
+            reason: "expected an integer or null, got a string".into(),
+            request_id: Some("r".into()),
+        });
+        assert!(!shape.is_retryable() && shape.is_unexpected_shape());
+        assert_eq!(shape.field(), Some("data_list[3].port"));
+        assert_eq!(
+            shape.to_string(),
+            format!(
+                "HSS API returned HTTP 200 with JSON of an unexpected shape: data_list[3].port: expected an integer \
+                 or null, got a string (request id r); hint: {HINT_SHAPE}"
+            )
+        );
+        let large = Error::new(ErrorKind::ResponseTooLarge {
+            status: 200,
+            limit: 4 << 20,
+            declared: Some(1 << 30),
+            request_id: None,
+        });
+        assert!(!large.is_retryable() && large.is_response_too_large());
+        assert!(large.to_string().starts_with(
+            "HSS API returned HTTP 200 with a body larger than the 4 MiB limit (Content-Length 1073741824) (no request id)"
+        ));
+        let tls =
+            Error::new(ErrorKind::Tls { message: "invalid peer certificate: UnknownIssuer".into(), certificate: true });
+        assert!(!tls.is_retryable() && tls.is_tls() && tls.is_transport());
+        let text = tls.to_string();
+        assert!(text.contains("cacert_file") && text.contains("insecure"), "{text}");
+        let too_many = Error::new(ErrorKind::TooManyRecords {
+            total_num: 3_000_000,
+            last_offset: 2_999_799,
+            max_offset: 2_000_000,
+        });
+        assert!(!too_many.is_retryable() && too_many.is_too_many_records() && !too_many.is_incomplete());
+        let text = too_many.to_string();
+        assert!(text.contains("beyond the API's maximum offset of 2000000"), "{text}");
+        assert!(!text.contains("kept changing"), "the list did not change: {text}");
+    }
+
+    #[test]
+    fn every_text_can_be_scrubbed() {
+        let scrub = |s: &mut String| *s = s.replace("SECRET", "***");
+        let kinds = vec![
+            ErrorKind::Config("SECRET".into()),
+            ErrorKind::Api {
+                status: 400,
+                error_code: Some("SECRET".into()),
+                error_msg: Some("SECRET".into()),
+                body: Some("SECRET".into()),
+                request_id: Some("SECRET".into()),
+                retries: 0,
+            },
+            ErrorKind::Malformed {
+                status: 200,
+                reason: "SECRET".into(),
+                body: "SECRET".into(),
+                request_id: Some("SECRET".into()),
+                retries: 0,
+            },
+            ErrorKind::UnexpectedShape {
+                status: 200,
+                field: "SECRET".into(),
+                reason: "SECRET".into(),
+                request_id: Some("SECRET".into()),
+            },
+            ErrorKind::ResponseTooLarge { status: 200, limit: 1, declared: None, request_id: Some("SECRET".into()) },
+            ErrorKind::Tls { message: "SECRET".into(), certificate: false },
+            ErrorKind::Transport { message: "SECRET".into(), retries: 0 },
+            ErrorKind::Incomplete { list: "port list", detail: "SECRET".into(), attempts: 1 },
+        ];
+        for kind in kinds {
+            let e = Error::new(kind).map_all_text(scrub);
+            assert!(!format!("{e} {e:?}").contains("SECRET"), "{e:?}");
+        }
     }
 }

@@ -12,8 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::Client;
 use super::error::Error;
-use super::listing::{ListRequest, Listing};
-use super::model::MAX_PAGE_SIZE;
+use super::model::{ListRequest, Listing, MAX_PAGE_SIZE, Record};
 
 /// The path of ListHostStatus.
 pub const HOSTS_PATH: &str = "host-management/hosts";
@@ -84,7 +83,12 @@ impl HostQuery {
 
     /// The list to read.
     pub fn request(&self) -> ListRequest {
-        ListRequest { path: HOSTS_PATH.into(), filters: self.filters(), page_size: page_size(self.page_size) }
+        ListRequest {
+            what: "host list",
+            path: HOSTS_PATH.into(),
+            filters: self.filters(),
+            page_size: page_size(self.page_size),
+        }
     }
 }
 
@@ -161,7 +165,12 @@ impl PortHostQuery {
 
     /// The list to read.
     pub fn request(&self) -> ListRequest {
-        ListRequest { path: PORT_HOSTS_PATH.into(), filters: self.filters(), page_size: page_size(self.page_size) }
+        ListRequest {
+            what: "list of servers with the port open",
+            path: PORT_HOSTS_PATH.into(),
+            filters: self.filters(),
+            page_size: page_size(self.page_size),
+        }
     }
 }
 
@@ -222,7 +231,12 @@ impl PortStatisticsQuery {
 
     /// The list to read.
     pub fn request(&self) -> ListRequest {
-        ListRequest { path: PORT_STATISTICS_PATH.into(), filters: self.filters(), page_size: page_size(self.page_size) }
+        ListRequest {
+            what: "port statistics",
+            path: PORT_STATISTICS_PATH.into(),
+            filters: self.filters(),
+            page_size: page_size(self.page_size),
+        }
     }
 }
 
@@ -238,6 +252,55 @@ pub struct PortStatistic {
     pub num: Option<i64>,
     /// `danger`, `normal` or `unknown`.
     pub status: Option<String>,
+}
+
+impl Record for HostRecord {
+    const INTEGER_FIELDS: &'static [&'static str] = &["asset", "vulnerability", "baseline", "intrusion"];
+    const TEXT_FIELDS: &'static [&'static str] = &[
+        "host_id",
+        "host_name",
+        "agent_id",
+        "private_ip",
+        "public_ip",
+        "enterprise_project_id",
+        "enterprise_project_name",
+        "os_type",
+        "os_name",
+        "os_version",
+        "host_status",
+        "agent_status",
+        "protect_status",
+        "version",
+        "detect_result",
+        "group_id",
+        "group_name",
+        "policy_group_id",
+        "policy_group_name",
+        "asset_value",
+        "vpc_id",
+        "agent_version",
+    ];
+}
+
+impl Record for PortHostRecord {
+    const INTEGER_FIELDS: &'static [&'static str] = &["port", "pid"];
+    const TEXT_FIELDS: &'static [&'static str] = &[
+        "host_id",
+        "host_name",
+        "host_ip",
+        "laddr",
+        "type",
+        "path",
+        "status",
+        "container_id",
+        "container_name",
+        "agent_id",
+    ];
+}
+
+impl Record for PortStatistic {
+    const INTEGER_FIELDS: &'static [&'static str] = &["port", "num"];
+    const TEXT_FIELDS: &'static [&'static str] = &["type", "status"];
 }
 
 impl Client {
@@ -272,7 +335,7 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hss::listing::Page;
+    use crate::hss::model::Page;
 
     #[test]
     fn decodes_hosts_with_absent_and_unknown_fields() {

@@ -1,15 +1,19 @@
 //! The single request builder: endpoint URL, canonical query (sent byte-for-byte as signed),
 //! headers and authentication (token or AK/SK signature). Every attempt builds a fresh request,
-//! so each retry carries a fresh `X-Sdk-Date`.
+//! so each retry carries a fresh `X-Sdk-Date`, and is signed with the credentials the client
+//! holds at that moment (temporary credentials rotate during a long read). IAM requests are
+//! signed by the same [`Signer`].
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use reqwest::Url;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HOST, HeaderMap, HeaderName, HeaderValue};
 
 use super::config::Credentials;
+use super::credentials::CredentialProvider;
 use super::error::Error;
-use super::sign;
+use super::{Secret, sign};
 
 /// The header carrying an IAM token.
 pub const AUTH_TOKEN_HEADER: &str = "X-Auth-Token";
@@ -25,8 +29,6 @@ pub(crate) struct Endpoint {
     pub base: String,
     /// The full request URL without query.
     pub url: Url,
-    /// `host[:port]` exactly as the request carries it (port only when not the scheme default).
-    pub host: String,
 }
 
 impl Endpoint {
@@ -63,24 +65,20 @@ impl Endpoint {
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(Error::config(format!("endpoint {raw:?} must start with https:// or http://")));
         }
-        let Some(host) = parsed.host_str() else {
+        if parsed.host_str().is_none() {
             return Err(Error::config(format!("endpoint {raw:?} has no host")));
-        };
+        }
         if !parsed.username().is_empty() || parsed.password().is_some() {
             return Err(Error::config("endpoint must not contain a user name or password"));
         }
         if parsed.query().is_some() || parsed.fragment().is_some() {
             return Err(Error::config(format!("endpoint {raw:?} must not have a query or fragment")));
         }
-        let host = match parsed.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        };
         let base = parsed.as_str().trim_end_matches('/').to_owned();
         let path = format!("{}/v5/{}/asset/ports", parsed.path().trim_end_matches('/'), sign::escape(project_id));
         let mut url = parsed;
         url.set_path(&path);
-        Ok(Endpoint { base, url, host })
+        Ok(Endpoint { base, url })
     }
 }
 
@@ -91,27 +89,28 @@ impl Endpoint {
         let mut url = self.url.clone();
         let project_root = url.path().strip_suffix("asset/ports").unwrap_or(url.path()).to_owned();
         url.set_path(&format!("{project_root}{}", path.trim_start_matches('/')));
-        Endpoint { base: self.base.clone(), url, host: self.host.clone() }
+        Endpoint { base: self.base.clone(), url }
     }
 }
 
-/// Authentication material, ready for use.
+/// One set of credentials, ready for signing: what was the whole authentication of a client
+/// before credentials could rotate.
 #[derive(Clone)]
-pub(crate) enum Auth {
+pub(crate) enum Signer {
     /// `X-Auth-Token`, marked sensitive.
     Token(HeaderValue),
-    /// AK/SK signing.
-    AkSk { access_key: String, secret_key: super::Secret, security_token: Option<HeaderValue> },
+    /// AK/SK signing, with `X-Security-Token` for temporary credentials.
+    AkSk { access_key: String, secret_key: Secret, security_token: Option<HeaderValue> },
 }
 
-impl Auth {
-    pub fn from_credentials(c: &Credentials) -> Result<Auth, Error> {
+impl Signer {
+    pub fn from_credentials(c: &Credentials) -> Result<Signer, Error> {
         match c {
             Credentials::Token(t) => {
                 if t.is_empty() {
                     return Err(Error::config("the token is empty"));
                 }
-                Ok(Auth::Token(sensitive(t.expose(), "the token")?))
+                Ok(Signer::Token(sensitive(t.expose(), "the token")?))
             }
             Credentials::AkSk { access_key, secret_key, security_token } => {
                 if access_key.trim().is_empty() || secret_key.is_empty() {
@@ -124,13 +123,111 @@ impl Auth {
                     Some(t) if !t.is_empty() => Some(sensitive(t.expose(), "the security token")?),
                     _ => None,
                 };
-                Ok(Auth::AkSk {
+                Ok(Signer::AkSk {
                     access_key: access_key.trim().to_owned(),
                     secret_key: secret_key.clone(),
                     security_token,
                 })
             }
         }
+    }
+
+    /// The secret parts: the token, or the secret key and the security token.
+    pub fn secrets(&self) -> Vec<Secret> {
+        let text = |v: &HeaderValue| Secret::new(v.to_str().unwrap_or_default().to_owned());
+        match self {
+            Signer::Token(t) => vec![text(t)],
+            Signer::AkSk { secret_key, security_token, .. } => {
+                let mut out = vec![secret_key.clone()];
+                out.extend(security_token.as_ref().map(text));
+                out
+            }
+        }
+    }
+
+    /// Adds the authentication of one request to `headers`: `X-Auth-Token`, or the
+    /// `SDK-HMAC-SHA256` signature over the method, the URL's path and query (`query`, already
+    /// canonical), `host`, `x-sdk-date`, every header in `signed` (also added to `headers`) and
+    /// `body`.
+    pub fn authenticate(&self, headers: &mut HeaderMap, request: &Unsigned<'_>, now: SystemTime) -> Result<(), Error> {
+        let Unsigned { method, url, query, signed, body } = *request;
+        let host = host_of(url)?;
+        match self {
+            Signer::Token(token) => {
+                for (name, value) in signed {
+                    headers.insert(HeaderName::from_static(name), header_value(value)?);
+                }
+                headers.insert(HeaderName::from_static("x-auth-token"), token.clone());
+            }
+            Signer::AkSk { access_key, secret_key, security_token } => {
+                let date = sign::sdk_date(now);
+                let mut to_sign = vec![("host".to_owned(), host.clone()), ("x-sdk-date".to_owned(), date.clone())];
+                to_sign.extend(signed.iter().map(|(n, v)| ((*n).to_owned(), v.clone())));
+                if let Some(t) = security_token {
+                    let t = t.to_str().map_err(|_| Error::config("the security token is not valid ASCII"))?;
+                    to_sign.push(("x-security-token".to_owned(), t.to_owned()));
+                }
+                // The canonical URI escapes the decoded path segments, as the server sees them.
+                let path = percent_decode(url.path());
+                let (canonical, signed_headers) = sign::canonical_request(method, &path, query, &to_sign, body);
+                tracing::trace!(signed_headers = %signed_headers, "signing request");
+                let signature = sign::signature(secret_key.expose(), &date, &canonical);
+                let mut auth_value =
+                    HeaderValue::from_str(&sign::authorization(access_key, &signed_headers, &signature))
+                        .map_err(|_| Error::config("access_key contains invalid characters"))?;
+                auth_value.set_sensitive(true);
+                headers.insert(HOST, header_value(&host)?);
+                headers.insert(HeaderName::from_static("x-sdk-date"), header_value(&date)?);
+                for (name, value) in signed {
+                    headers.insert(HeaderName::from_static(name), header_value(value)?);
+                }
+                if let Some(t) = security_token {
+                    headers.insert(HeaderName::from_static("x-security-token"), t.clone());
+                }
+                headers.insert(AUTHORIZATION, auth_value);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a signature covers besides `host` and `x-sdk-date`.
+#[derive(Clone, Copy)]
+pub(crate) struct Unsigned<'a> {
+    pub method: &'a str,
+    pub url: &'a Url,
+    /// The URL's query, in canonical form (as it is sent).
+    pub query: &'a str,
+    /// More headers to send and sign.
+    pub signed: &'a [(&'static str, String)],
+    pub body: &'a [u8],
+}
+
+/// The authentication of a client: whatever credentials its [`CredentialProvider`] holds at
+/// the moment a request is signed (fixed ones, or temporary ones renewed before they expire).
+/// Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Auth(Arc<CredentialProvider>);
+
+impl Auth {
+    /// Fixed credentials.
+    #[cfg(test)]
+    pub fn from_credentials(c: &Credentials) -> Result<Auth, Error> {
+        Ok(Auth(Arc::new(CredentialProvider::fixed(Signer::from_credentials(c)?))))
+    }
+
+    pub fn new(provider: Arc<CredentialProvider>) -> Auth {
+        Auth(provider)
+    }
+
+    pub fn provider(&self) -> &Arc<CredentialProvider> {
+        &self.0
+    }
+
+    /// Every secret this client has used so far (base and temporary credentials, metadata
+    /// tokens), for scrubbing them from any text that reaches the user.
+    pub fn secrets(&self) -> Vec<Secret> {
+        self.0.secrets()
     }
 }
 
@@ -141,13 +238,23 @@ fn sensitive(value: &str, what: &str) -> Result<HeaderValue, Error> {
     Ok(v)
 }
 
+/// `host[:port]` exactly as a request to `url` carries it (port only when not the default).
+pub(crate) fn host_of(url: &Url) -> Result<String, Error> {
+    let host = url.host_str().ok_or_else(|| Error::config(format!("{url} has no host")))?;
+    Ok(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
+}
+
 /// A request ready to send, with the parts that are safe to log.
 pub(crate) struct Built {
     pub url: Url,
     pub headers: HeaderMap,
 }
 
-/// Builds one signed GET request for `pairs` at time `now`.
+/// Builds one signed GET request for `pairs` at time `now`, with the credentials `auth` holds
+/// now.
 pub(crate) fn build(
     ep: &Endpoint,
     auth: &Auth,
@@ -163,41 +270,17 @@ pub(crate) fn build(
     if url.query().unwrap_or("") != query {
         return Err(Error::config("the request query would differ from the signed canonical query"));
     }
-
     let mut headers = HeaderMap::new();
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    match auth {
-        Auth::Token(token) => {
-            headers.insert(HeaderName::from_static("x-auth-token"), token.clone());
-        }
-        Auth::AkSk { access_key, secret_key, security_token } => {
-            let date = sign::sdk_date(now);
-            let mut signed = vec![
-                ("host".to_owned(), ep.host.clone()),
-                ("x-sdk-date".to_owned(), date.clone()),
-                ("x-project-id".to_owned(), project_id.to_owned()),
-            ];
-            if let Some(t) = security_token {
-                let t = t.to_str().map_err(|_| Error::config("the security token is not valid ASCII"))?;
-                signed.push(("x-security-token".to_owned(), t.to_owned()));
-            }
-            // The canonical URI escapes the decoded path segments, as the server sees them.
-            let path = percent_decode(url.path());
-            let (canonical, signed_headers) = sign::canonical_request("GET", &path, &query, &signed, b"");
-            tracing::trace!(signed_headers = %signed_headers, "signing request");
-            let signature = sign::signature(secret_key.expose(), &date, &canonical);
-            let mut auth_value = HeaderValue::from_str(&sign::authorization(access_key, &signed_headers, &signature))
-                .map_err(|_| Error::config("access_key contains invalid characters"))?;
-            auth_value.set_sensitive(true);
-            headers.insert(HOST, header_value(&ep.host)?);
-            headers.insert(HeaderName::from_static("x-sdk-date"), header_value(&date)?);
-            headers.insert(HeaderName::from_static("x-project-id"), header_value(project_id)?);
-            if let Some(t) = security_token {
-                headers.insert(HeaderName::from_static("x-security-token"), t.clone());
-            }
-            headers.insert(AUTHORIZATION, auth_value);
-        }
-    }
+    let signer = auth.0.signer()?;
+    let project = [("x-project-id", project_id.to_owned())];
+    // A token needs no project header; AK/SK requests carry and sign it.
+    let signed: &[(&'static str, String)] = match &signer.signer {
+        Signer::Token(_) => &[],
+        Signer::AkSk { .. } => &project,
+    };
+    let request = Unsigned { method: "GET", url: &url, query: &query, signed, body: b"" };
+    signer.signer.authenticate(&mut headers, &request, now)?;
     Ok(Built { url, headers })
 }
 
@@ -250,7 +333,7 @@ mod tests {
         let ep = Endpoint::resolve(None, Some("cn-north-4"), "myhuaweicloud.com", "p").unwrap();
         assert_eq!(ep.base, "https://hss.cn-north-4.myhuaweicloud.com");
         assert_eq!(ep.url.as_str(), "https://hss.cn-north-4.myhuaweicloud.com/v5/p/asset/ports");
-        assert_eq!(ep.host, "hss.cn-north-4.myhuaweicloud.com");
+        assert_eq!(host_of(&ep.url).unwrap(), "hss.cn-north-4.myhuaweicloud.com");
         assert!(Endpoint::resolve(None, None, "x", "p").is_err());
         assert!(Endpoint::resolve(None, Some("a/b"), "x", "p").is_err());
     }
@@ -261,13 +344,13 @@ mod tests {
             let ep = Endpoint::resolve(Some(e), Some("ignored"), "", "p").unwrap();
             assert_eq!(ep.base, "http://127.0.0.1:8080");
             assert_eq!(ep.url.as_str(), "http://127.0.0.1:8080/v5/p/asset/ports");
-            assert_eq!(ep.host, "127.0.0.1:8080");
+            assert_eq!(host_of(&ep.url).unwrap(), "127.0.0.1:8080");
         }
         let ep = Endpoint::resolve(Some("https://gw.example.com:443/hss/"), None, "", "p").unwrap();
         assert_eq!(ep.url.as_str(), "https://gw.example.com/hss/v5/p/asset/ports");
-        assert_eq!(ep.host, "gw.example.com");
+        assert_eq!(host_of(&ep.url).unwrap(), "gw.example.com");
         let ep = Endpoint::resolve(Some("http://[::1]:9000"), None, "", "p").unwrap();
-        assert_eq!(ep.host, "[::1]:9000");
+        assert_eq!(host_of(&ep.url).unwrap(), "[::1]:9000");
         for bad in ["ftp://x", "not a url", "http://u:p@x", "http://x/?a=1"] {
             assert!(Endpoint::resolve(Some(bad), None, "", "p").is_err(), "{bad}");
         }
@@ -375,7 +458,7 @@ mod tests {
         let ep = Endpoint::resolve(Some("https://gw.example.com/hss/"), None, "", "p 1").unwrap();
         let hosts = ep.with_path("host-management/hosts");
         assert_eq!(hosts.url.as_str(), "https://gw.example.com/hss/v5/p%201/host-management/hosts");
-        assert_eq!((hosts.base.as_str(), hosts.host.as_str()), (ep.base.as_str(), ep.host.as_str()));
+        assert_eq!(hosts.base, ep.base);
         let stats = ep.with_path("/asset/port/statistics");
         assert_eq!(stats.url.path(), "/hss/v5/p%201/asset/port/statistics");
         assert_eq!(ep.with_path("asset/ports").url, ep.url);

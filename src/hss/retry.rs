@@ -1,15 +1,16 @@
 //! The single retry loop around `attempt`: retries 429 (honouring `Retry-After`, capped),
-//! 500/502/503/504, malformed 2xx bodies, transport failures and timeouts, with exponential
-//! back-off and full jitter; never other 4xx. Cancellation stops every wait and request at once.
+//! 500/502/503/504, 2xx bodies that are not JSON or are cut short, transport failures and
+//! timeouts, with exponential back-off and full jitter. Never what would come back the same:
+//! other 4xx, JSON of the wrong shape, an oversized answer, a TLS certificate that cannot be
+//! verified ([`Error::is_retryable`]). Cancellation stops every wait and request at once.
 
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use super::config::ClientConfig;
 use super::error::Error;
-use super::transport::{self, Failure, Transport};
+use super::transport::Failure;
 
 /// Back-off before retry number `retry` (0 = first retry): a uniformly random duration between
 /// zero and `min(max, base * 2^retry)` ("full jitter"). `jitter` is in `[0, 1)`.
@@ -42,18 +43,6 @@ impl Policy {
     pub fn from_config(cfg: &ClientConfig) -> Policy {
         Policy { max_retries: cfg.max_retries, base_delay: cfg.retry_base_delay, max_delay: cfg.retry_max_delay }
     }
-}
-
-/// GETs the port list with `pairs` as query and decodes the 2xx body as `T`, retrying as
-/// described in the module docs. `offset` is only for logs.
-pub(crate) async fn get_json<T: DeserializeOwned>(
-    inner: &Transport,
-    pairs: &[(String, String)],
-    offset: u64,
-    cancel: &CancellationToken,
-) -> Result<T, Error> {
-    let policy = Policy::from_config(&inner.config);
-    run(policy, offset, cancel, |n| transport::get_json(inner, pairs, offset, n)).await
 }
 
 /// The retry loop. `attempt(n)` makes attempt number `n` (1-based). Retries what
@@ -246,6 +235,31 @@ mod tests {
         let (r, seen) = scripted(policy(5), vec![Failure::from(Error::config("x"))], &cancel).await;
         assert!(r.unwrap_err().is_config());
         assert_eq!(seen.len(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answers_that_would_come_back_the_same_are_never_retried() {
+        use crate::hss::ErrorKind;
+        let cancel = CancellationToken::new();
+        let kinds = [
+            ErrorKind::Tls { message: "invalid peer certificate: UnknownIssuer".into(), certificate: true },
+            ErrorKind::UnexpectedShape {
+                status: 200,
+                field: "total_num".into(),
+                reason: "missing".into(),
+                request_id: None,
+            },
+            ErrorKind::ResponseTooLarge { status: 200, limit: 16 << 20, declared: None, request_id: None },
+        ];
+        for kind in kinds {
+            let (r, seen) = scripted(policy(5), vec![Failure::from(Error::new(kind))], &cancel).await;
+            let e = r.unwrap_err();
+            assert_eq!((seen.len(), e.retries()), (1, 0), "{e}");
+        }
+        // A body cut short is worth another attempt.
+        let cut = Error::new(ErrorKind::Transport { message: "error reading the response".into(), retries: 0 });
+        let (r, seen) = scripted(policy(5), vec![Failure::from(cut)], &cancel).await;
+        assert_eq!((r.unwrap(), seen.len()), (2, 2));
     }
 
     #[tokio::test(start_paused = true)]

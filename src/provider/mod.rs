@@ -3,9 +3,14 @@
 //!
 //! Terraform configures a provider process once and then reads many data sources through it,
 //! often concurrently (`for_each` over hundreds of hosts). Sharing one client is what makes
-//! the concurrency and rate limits provider-wide.
+//! the concurrency and rate limits provider-wide, and what makes the project ID lookup and the
+//! renewal of temporary credentials happen once for all of them.
+//!
+//! The provider reads its environment only through the injected [`Env`]: `HW_*`, and `HOME`
+//! for the default KooCLI profile file.
 
 pub(crate) mod config;
+pub(crate) mod profile;
 
 use std::sync::RwLock;
 
@@ -62,20 +67,19 @@ impl HssProvider {
         } else {
             match resolution.client_config(terraform_version) {
                 Err(diags) => (State::Unconfigured, diags),
-                Ok(client_config) => match Client::new(client_config) {
+                Ok((client_config, mut warnings)) => match Client::new(client_config) {
                     Ok(client) => {
                         tracing::debug!(endpoint = client.base_url(), "provider configured");
-                        let warnings =
-                            if client.config().insecure {
-                                vec![Diagnostic::warning(
-                                "TLS verification is off",
-                                "insecure = true (or HW_INSECURE): the HSS endpoint's certificate is not checked. \
-                                 Use this only against a test endpoint.",
-                            )
-                            .at(crate::value::AttributePath::root().attr("insecure"))]
-                            } else {
-                                Vec::new()
-                            };
+                        if client.config().insecure {
+                            warnings.push(
+                                Diagnostic::warning(
+                                    "TLS verification is off",
+                                    "insecure = true (or HW_INSECURE): the HSS endpoint's certificate is not \
+                                     checked. Use this only against a test endpoint.",
+                                )
+                                .at(crate::value::AttributePath::root().attr("insecure")),
+                            );
+                        }
                         let ctx = ReadContext {
                             client,
                             enterprise_project_id: resolution.enterprise_project_id(),

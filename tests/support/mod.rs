@@ -2,6 +2,7 @@
 //! the simulator, and the real Terraform CLI.
 #![allow(dead_code)]
 
+pub mod auth;
 pub mod grpc;
 pub mod plugin;
 pub mod reliability;

@@ -47,6 +47,24 @@ fn probe(path: &Path) -> Option<Terraform> {
     Some(Terraform { path: path.to_owned(), version })
 }
 
+/// The `terraform` and `provider` blocks every test configuration starts with.
+pub const PROVIDER: &str = r#"
+terraform {
+  required_providers {
+    hss = { source = "local/hss" }
+  }
+}
+provider "hss" {}
+"#;
+
+/// A workspace holding [`PROVIDER`] and `body`, whose provider reaches `sim` with the test token.
+pub fn with_sim(tf: &Terraform, sim: &super::sim::Sim, body: &str) -> Workspace {
+    Workspace::new(tf, &format!("{PROVIDER}\n{body}"))
+        .env("HW_HSS_ENDPOINT", &sim.url())
+        .env("HW_PROJECT_ID", super::sim::PROJECT)
+        .env("HW_AUTH_TOKEN", super::sim::TOKEN)
+}
+
 /// A scratch working directory with its own CLI configuration.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
