@@ -186,7 +186,10 @@ async fn faulty_pages_are_re_read_until_consistent() {
     sim.set_faults(Faults { rate_short_page: 1.0, ..Default::default() });
     let e = client.list_hosts(&HostQuery { page_size: 50, ..Default::default() }, &cancel).await.unwrap_err();
     assert!(e.is_incomplete(), "{e}");
-    assert!(e.to_string().contains("HSS host list incomplete after reading it 3 times: page at offset 0 returned"), "{e}");
+    assert!(
+        e.to_string().contains("HSS host list incomplete after reading it 3 times: page at offset 0 returned"),
+        "{e}"
+    );
 }
 
 #[tokio::test]

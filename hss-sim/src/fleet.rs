@@ -42,23 +42,20 @@ use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::SystemTime;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, RETRY_AFTER};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
 
 use super::SimHandle;
-use super::auth::{self, AUTH_ERROR_CODE, RequestParts};
 use super::config::SimConfig;
 use super::data::{HostData, HostMeta, PortRecord, Store};
-use super::faults::{Outcome, PageFault, Rng, SALT_SHORT_LEN, decide, fnv1a, mix};
-use super::server::{Shared, error, json_response, lock, not_found};
-use super::validate::{INVALID_PARAM_CODE, ValidationError, parse_pairs, percent_decode};
+use super::faults::{Rng, decide, fnv1a, mix};
+use super::server::{Shared, admit, error, lock, not_found, page_body, refusal, served};
+use super::validate::{INVALID_PARAM_CODE, ValidationError, parse_pairs};
 
 /// A generated fleet (`--fleet N` and the `--fleet-*` flags).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1092,17 +1089,8 @@ async fn serve(
         return not_found();
     }
     // Authentication and project, as for the port list.
-    let parts =
-        RequestParts { method: req.method().as_str(), raw_path: path, raw_query, headers: req.headers(), body: b"" };
-    if let Err(e) = auth::check(&shared.auth, &parts, SystemTime::now()) {
-        return error(StatusCode::UNAUTHORIZED, AUTH_ERROR_CODE, &e.to_string());
-    }
-    if percent_decode(project) != shared.project_id {
-        return error(
-            StatusCode::FORBIDDEN,
-            "HSS.1003",
-            "The project ID in the URI does not match the project of the credential",
-        );
+    if let Err(resp) = admit(shared, req, path, raw_query, project) {
+        return resp;
     }
     // Validation.
     let pairs = parse_pairs(raw_query);
@@ -1131,27 +1119,8 @@ async fn serve(
     let faults = lock(&shared.faults).clone();
     let seed = shared.seed;
     let decision = decide(&faults, seed, n);
-    match decision.outcome {
-        Outcome::Drop => {
-            lock(&shared.rec).fault();
-            drop_now.notify_one();
-            return std::future::pending().await;
-        }
-        Outcome::Throttle => {
-            lock(&shared.rec).fault();
-            let mut resp =
-                error(StatusCode::TOO_MANY_REQUESTS, "APIGW.0308", "The throttling threshold has been reached");
-            if let Some(secs) = faults.retry_after_secs {
-                resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
-            }
-            return resp;
-        }
-        Outcome::ServerError(code) => {
-            lock(&shared.rec).fault();
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            return error(status, "HSS.0500", "Internal server error");
-        }
-        Outcome::Normal | Outcome::Malformed => {}
+    if let Some(resp) = refusal(shared, drop_now, &decision, &faults, path, raw_query).await {
+        return resp;
     }
     // Data.
     let fleet = &shared.fleet;
@@ -1173,65 +1142,7 @@ async fn serve(
         }
     };
     injected += u64::from(shifted);
-    let mut body = match body {
-        Ok(b) => b,
-        Err(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "HSS.0500", "serialization failed"),
-    };
-    if decision.outcome == Outcome::Malformed {
-        body.truncate(body.len() / 2);
-        injected += 1;
-    }
-    if injected > 0 {
-        let mut rec = lock(&shared.rec);
-        for _ in 0..injected {
-            rec.fault();
-        }
-    }
-    json_response(StatusCode::OK, body)
-}
-
-/// The JSON answer with the page at `offset` of `records`, after the page fault; whether one
-/// was injected.
-fn page_body<T: Serialize>(
-    records: &[T],
-    offset: usize,
-    limit: usize,
-    fault: PageFault,
-    seed: u64,
-    n: u64,
-) -> (serde_json::Result<Vec<u8>>, bool) {
-    #[derive(Serialize)]
-    struct Page<'a, T> {
-        data_list: &'a [T],
-        total_num: usize,
-    }
-    let total = records.len();
-    let mut start = offset.min(total);
-    let mut end = offset.saturating_add(limit).min(total);
-    let mut injected = false;
-    match fault {
-        PageFault::Repeat => {
-            let other = if offset >= limit {
-                Some(offset - limit)
-            } else if offset + limit < total {
-                Some(offset + limit)
-            } else {
-                None
-            };
-            if let Some(o) = other {
-                start = o.min(total);
-                end = (o + limit).min(total);
-                injected = true;
-            }
-        }
-        PageFault::Short if end > start => {
-            end = start + (mix(seed, n, SALT_SHORT_LEN) % (end - start) as u64) as usize;
-            injected = true;
-        }
-        PageFault::Short | PageFault::None => {}
-    }
-    let page = Page { data_list: records.get(start..end).unwrap_or_default(), total_num: total };
-    (serde_json::to_vec(&page), injected)
+    served(shared, &decision, body, injected)
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ use tokio::task::JoinSet;
 
 use super::auth::{self, AUTH_ERROR_CODE, AuthConfig, RequestParts};
 use super::config::{Drift, Faults};
-use super::data::{PortRecord, Store};
-use super::faults::{Outcome, PageFault, SALT_SHORT_LEN, decide, mix};
+use super::data::Store;
+use super::faults::{Decision, Outcome, PageFault, SALT_SHORT_LEN, decide, mix};
 use super::stats::Recorder;
 use super::validate::{INVALID_PARAM_CODE, parse_pairs, percent_decode, validate};
 
@@ -150,6 +150,138 @@ async fn handle(
     Ok(resp)
 }
 
+/// The checks every HSS API request passes before its own validation, in the API's order:
+/// authentication (`401`), then the project in the path against the credential's (`403`).
+pub(crate) fn admit(
+    shared: &Shared,
+    req: &Request<Incoming>,
+    path: &str,
+    raw_query: &str,
+    project: &str,
+) -> Result<(), Response<Body>> {
+    let parts =
+        RequestParts { method: req.method().as_str(), raw_path: path, raw_query, headers: req.headers(), body: b"" };
+    if let Err(e) = auth::check(&shared.auth, &parts, SystemTime::now()) {
+        return Err(error(StatusCode::UNAUTHORIZED, AUTH_ERROR_CODE, &e.to_string()));
+    }
+    if percent_decode(project) != shared.project_id {
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "HSS.1003",
+            "The project ID in the URI does not match the project of the credential",
+        ));
+    }
+    Ok(())
+}
+
+/// The answer a fault gives in place of the data (a dropped connection never answers), or
+/// `None` when the request is served (normally, or with a malformed body).
+pub(crate) async fn refusal(
+    shared: &Shared,
+    drop_now: &Notify,
+    decision: &Decision,
+    faults: &Faults,
+    path: &str,
+    raw_query: &str,
+) -> Option<Response<Body>> {
+    let resp = match decision.outcome {
+        Outcome::Drop => {
+            lock(&shared.rec).fault();
+            tracing::info!(target: "hss_sim", "GET {path}?{raw_query} -> connection dropped");
+            drop_now.notify_one();
+            return std::future::pending().await;
+        }
+        Outcome::Throttle => {
+            let mut resp =
+                error(StatusCode::TOO_MANY_REQUESTS, "APIGW.0308", "The throttling threshold has been reached");
+            if let Some(secs) = faults.retry_after_secs {
+                resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
+            }
+            resp
+        }
+        Outcome::ServerError(code) => {
+            let (status, err_code, msg) = match code {
+                502 => (StatusCode::BAD_GATEWAY, "APIGW.0502", "Bad gateway"),
+                503 => (StatusCode::SERVICE_UNAVAILABLE, "APIGW.0503", "Service unavailable"),
+                504 => (StatusCode::GATEWAY_TIMEOUT, "APIGW.0504", "Gateway timeout"),
+                _ => (StatusCode::INTERNAL_SERVER_ERROR, "HSS.0500", "Internal server error"),
+            };
+            error(status, err_code, msg)
+        }
+        Outcome::Normal | Outcome::Malformed => return None,
+    };
+    lock(&shared.rec).fault();
+    Some(resp)
+}
+
+/// The JSON answer with the page at `offset` of `records`, after the page fault; whether one
+/// was injected.
+pub(crate) fn page_body<T: Serialize>(
+    records: &[T],
+    offset: usize,
+    limit: usize,
+    fault: PageFault,
+    seed: u64,
+    n: u64,
+) -> (serde_json::Result<Vec<u8>>, bool) {
+    #[derive(Serialize)]
+    struct Page<'a, T> {
+        data_list: &'a [T],
+        total_num: usize,
+    }
+    let total = records.len();
+    let mut start = offset.min(total);
+    let mut end = offset.saturating_add(limit).min(total);
+    let mut injected = false;
+    match fault {
+        PageFault::Repeat => {
+            let other = if offset >= limit {
+                Some(offset - limit)
+            } else if offset + limit < total {
+                Some(offset + limit)
+            } else {
+                None
+            };
+            if let Some(o) = other {
+                start = o.min(total);
+                end = (o + limit).min(total);
+                injected = true;
+            }
+        }
+        PageFault::Short if end > start => {
+            end = start + (mix(seed, n, SALT_SHORT_LEN) % (end - start) as u64) as usize;
+            injected = true;
+        }
+        PageFault::Short | PageFault::None => {}
+    }
+    let page = Page { data_list: records.get(start..end).unwrap_or_default(), total_num: total };
+    (serde_json::to_vec(&page), injected)
+}
+
+/// The `200` answer with `body` (cut in half for a malformed-body fault), counting the
+/// `injected` faults (and that one) in the statistics.
+pub(crate) fn served(
+    shared: &Shared,
+    decision: &Decision,
+    body: serde_json::Result<Vec<u8>>,
+    mut injected: u64,
+) -> Response<Body> {
+    let Ok(mut body) = body else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "HSS.0500", "serialization failed");
+    };
+    if decision.outcome == Outcome::Malformed {
+        body.truncate(body.len() / 2);
+        injected += 1;
+    }
+    if injected > 0 {
+        let mut rec = lock(&shared.rec);
+        for _ in 0..injected {
+            rec.fault();
+        }
+    }
+    json_response(StatusCode::OK, body)
+}
+
 pub(crate) fn json_response(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     let mut resp = Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
@@ -188,12 +320,6 @@ fn route(path: &str) -> Option<&str> {
     (!project.is_empty() && !project.contains('/')).then_some(project)
 }
 
-#[derive(Serialize)]
-struct Page<'a> {
-    data_list: &'a [&'a PortRecord],
-    total_num: usize,
-}
-
 async fn api(
     shared: &Shared,
     drop_now: &Notify,
@@ -212,19 +338,9 @@ async fn api(
     if req.method() != Method::GET {
         return not_found();
     }
-    // 2. Authentication.
-    let parts =
-        RequestParts { method: req.method().as_str(), raw_path: path, raw_query, headers: req.headers(), body: b"" };
-    if let Err(e) = auth::check(&shared.auth, &parts, SystemTime::now()) {
-        return error(StatusCode::UNAUTHORIZED, AUTH_ERROR_CODE, &e.to_string());
-    }
-    // 3. Project.
-    if percent_decode(project) != shared.project_id {
-        return error(
-            StatusCode::FORBIDDEN,
-            "HSS.1003",
-            "The project ID in the URI does not match the project of the credential",
-        );
+    // 2. Authentication, 3. project.
+    if let Err(resp) = admit(shared, req, path, raw_query, project) {
+        return resp;
     }
     // 4. Validation.
     let q = match validate(&parse_pairs(raw_query)) {
@@ -257,33 +373,8 @@ async fn api(
     if decision.outcome != Outcome::Normal && decision.outcome != Outcome::Malformed {
         replace_now(&mut lock(&shared.store));
     }
-    match decision.outcome {
-        Outcome::Drop => {
-            lock(&shared.rec).fault();
-            tracing::info!(target: "hss_sim", "GET {path}?{raw_query} -> connection dropped");
-            drop_now.notify_one();
-            return std::future::pending().await;
-        }
-        Outcome::Throttle => {
-            lock(&shared.rec).fault();
-            let mut resp =
-                error(StatusCode::TOO_MANY_REQUESTS, "APIGW.0308", "The throttling threshold has been reached");
-            if let Some(secs) = faults.retry_after_secs {
-                resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
-            }
-            return resp;
-        }
-        Outcome::ServerError(code) => {
-            lock(&shared.rec).fault();
-            let (status, err_code, msg) = match code {
-                502 => (StatusCode::BAD_GATEWAY, "APIGW.0502", "Bad gateway"),
-                503 => (StatusCode::SERVICE_UNAVAILABLE, "APIGW.0503", "Service unavailable"),
-                504 => (StatusCode::GATEWAY_TIMEOUT, "APIGW.0504", "Gateway timeout"),
-                _ => (StatusCode::INTERNAL_SERVER_ERROR, "HSS.0500", "Internal server error"),
-            };
-            return error(status, err_code, msg);
-        }
-        Outcome::Normal | Outcome::Malformed => {}
+    if let Some(resp) = refusal(shared, drop_now, &decision, &faults, path, raw_query).await {
+        return resp;
     }
     // 6. Data.
     let mut injected = 0u64;
@@ -293,32 +384,8 @@ async fn api(
             injected += 1;
         }
         let selected = store.select(&q);
-        let total = selected.len();
-        let mut start = q.offset.min(total);
-        let mut end = q.offset.saturating_add(q.limit).min(total);
-        match decision.page {
-            PageFault::Repeat => {
-                let other = if q.offset >= q.limit {
-                    Some(q.offset - q.limit)
-                } else if q.offset + q.limit < total {
-                    Some(q.offset + q.limit)
-                } else {
-                    None
-                };
-                if let Some(o) = other {
-                    start = o.min(total);
-                    end = (o + q.limit).min(total);
-                    injected += 1;
-                }
-            }
-            PageFault::Short if end > start => {
-                end = start + (mix(seed, n, SALT_SHORT_LEN) % (end - start) as u64) as usize;
-                injected += 1;
-            }
-            PageFault::Short | PageFault::None => {}
-        }
-        let page = selected.get(start..end).unwrap_or_default();
-        let body = serde_json::to_vec(&Page { data_list: page, total_num: total });
+        let (body, shifted) = page_body(&selected, q.offset, q.limit, decision.page, seed, n);
+        injected += u64::from(shifted);
         if faults.drift == Drift::Once
             && q.offset == 0
             && decision.outcome == Outcome::Normal
@@ -329,23 +396,7 @@ async fn api(
         replace_now(&mut store);
         body
     };
-    let mut body = match body {
-        Ok(b) => b,
-        Err(_) => {
-            return error(StatusCode::INTERNAL_SERVER_ERROR, "HSS.0500", "serialization failed");
-        }
-    };
-    if decision.outcome == Outcome::Malformed {
-        body.truncate(body.len() / 2);
-        injected += 1;
-    }
-    if injected > 0 {
-        let mut rec = lock(&shared.rec);
-        for _ in 0..injected {
-            rec.fault();
-        }
-    }
-    json_response(StatusCode::OK, body)
+    served(shared, &decision, body, injected)
 }
 
 #[cfg(test)]
