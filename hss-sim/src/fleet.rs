@@ -54,7 +54,7 @@ use super::SimHandle;
 use super::config::SimConfig;
 use super::data::{HostData, HostMeta, PortRecord, Store};
 use super::faults::{Rng, decide, fnv1a, mix};
-use super::server::{Shared, admit, error, lock, not_found, page_body, refusal, served};
+use super::server::{Shared, denial, error, lock, not_found, page_body, refusal, served};
 use super::validate::{INVALID_PARAM_CODE, ValidationError, parse_pairs};
 
 /// A generated fleet (`--fleet N` and the `--fleet-*` flags).
@@ -1089,7 +1089,7 @@ async fn serve(
         return not_found();
     }
     // Authentication and project, as for the port list.
-    if let Err(resp) = admit(shared, req, path, raw_query, project) {
+    if let Some(resp) = denial(shared, req, path, raw_query, project) {
         return resp;
     }
     // Validation.

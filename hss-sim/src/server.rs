@@ -152,26 +152,27 @@ async fn handle(
 
 /// The checks every HSS API request passes before its own validation, in the API's order:
 /// authentication (`401`), then the project in the path against the credential's (`403`).
-pub(crate) fn admit(
+/// The refusal, or `None` when the request may go on.
+pub(crate) fn denial(
     shared: &Shared,
     req: &Request<Incoming>,
     path: &str,
     raw_query: &str,
     project: &str,
-) -> Result<(), Response<Body>> {
+) -> Option<Response<Body>> {
     let parts =
         RequestParts { method: req.method().as_str(), raw_path: path, raw_query, headers: req.headers(), body: b"" };
     if let Err(e) = auth::check(&shared.auth, &parts, SystemTime::now()) {
-        return Err(error(StatusCode::UNAUTHORIZED, AUTH_ERROR_CODE, &e.to_string()));
+        return Some(error(StatusCode::UNAUTHORIZED, AUTH_ERROR_CODE, &e.to_string()));
     }
     if percent_decode(project) != shared.project_id {
-        return Err(error(
+        return Some(error(
             StatusCode::FORBIDDEN,
             "HSS.1003",
             "The project ID in the URI does not match the project of the credential",
         ));
     }
-    Ok(())
+    None
 }
 
 /// The answer a fault gives in place of the data (a dropped connection never answers), or
@@ -339,7 +340,7 @@ async fn api(
         return not_found();
     }
     // 2. Authentication, 3. project.
-    if let Err(resp) = admit(shared, req, path, raw_query, project) {
+    if let Some(resp) = denial(shared, req, path, raw_query, project) {
         return resp;
     }
     // 4. Validation.

@@ -49,7 +49,7 @@ impl DataSource for HostPortDrift {
     async fn read(&self, ctx: &ReadContext, args: &Self::Args) -> Result<DriftState, Vec<Diagnostic>> {
         let (ports, policy) = args;
         let (query, list) = host_ports::read_ports(ctx, ports).await?;
-        let records = host_ports::sorted_ports(list.ports);
+        let records = super::sorted::<_, host_ports::Port>(list.ports);
         let required = policy.required.as_deref().unwrap_or_default();
         let unexpected: Vec<Port> = policy_args::unexpected(&records, &policy.allowed).into_iter().cloned().collect();
         let missing = policy_args::missing(&records, required);

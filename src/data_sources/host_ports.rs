@@ -123,15 +123,8 @@ pub(crate) fn state(query: &PortQuery, list: PortList) -> PortsState {
     PortsState {
         id: query_id(query),
         total_num: i64::try_from(list.total_num).unwrap_or(i64::MAX),
-        ports: sorted_ports(list.ports),
+        ports: super::sorted::<_, Port>(list.ports),
     }
-}
-
-/// The records in the documented order.
-pub(crate) fn sorted_ports(records: Vec<PortRecord>) -> Vec<Port> {
-    let mut ports: Vec<Port> = records.into_iter().map(Port::from).collect();
-    ports.sort_unstable();
-    ports
 }
 
 /// The API query for `args`. The ranges were checked when parsing, so the conversions hold.
@@ -259,7 +252,7 @@ mod tests {
             laddr: Some(laddr.into()),
             ..Default::default()
         };
-        let ports = sorted_ports(vec![
+        let ports = crate::data_sources::sorted::<_, Port>(vec![
             rec(443, "TCP", "::"),
             rec(22, "UDP", "0.0.0.0"),
             rec(22, "TCP", "127.0.0.1"),

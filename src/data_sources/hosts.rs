@@ -184,8 +184,7 @@ impl DataSource for Hosts {
             .list_hosts(&query, &ctx.cancel)
             .await
             .map_err(|err| vec![Diagnostic::error("Cannot list the servers", err.to_string())])?;
-        let mut hosts: Vec<Host> = listing.records.into_iter().map(Host::from).collect();
-        hosts.sort_unstable();
+        let hosts: Vec<Host> = super::sorted(listing.records);
         let mut ids: Vec<String> = hosts.iter().filter_map(|h| h.host_id.clone()).collect();
         ids.dedup();
         Ok(HostsState {

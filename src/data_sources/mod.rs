@@ -122,6 +122,14 @@ pub(crate) fn find(type_name: &str) -> Result<&'static dyn Registered, Diagnosti
     })
 }
 
+/// The records of a list as a data source's objects, in their documented order (each object
+/// type orders itself by its fields, so that a plan never shows a spurious change).
+pub(crate) fn sorted<R, T: From<R> + Ord>(records: Vec<R>) -> Vec<T> {
+    let mut objects: Vec<T> = records.into_iter().map(T::from).collect();
+    objects.sort_unstable();
+    objects
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

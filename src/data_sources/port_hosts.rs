@@ -105,16 +105,9 @@ impl DataSource for PortHosts {
         Ok(PortHostsState {
             id: query_id(&port, &filters),
             total_num: i64::try_from(listing.total_num).unwrap_or(i64::MAX),
-            hosts: sorted(listing.records),
+            hosts: super::sorted(listing.records),
         })
     }
-}
-
-/// The records in the documented order.
-pub(crate) fn sorted(records: Vec<PortHostRecord>) -> Vec<PortHost> {
-    let mut hosts: Vec<PortHost> = records.into_iter().map(PortHost::from).collect();
-    hosts.sort_unstable();
-    hosts
 }
 
 /// The API query for `args`; the port's range was checked when parsing.
@@ -186,8 +179,11 @@ mod tests {
             laddr: Some(laddr.into()),
             ..Default::default()
         };
-        let got =
-            sorted(vec![rec("b", 22, "TCP", "0.0.0.0"), rec("a", 22, "TCP", "::"), rec("a", 22, "TCP", "0.0.0.0")]);
+        let got = crate::data_sources::sorted::<_, PortHost>(vec![
+            rec("b", 22, "TCP", "0.0.0.0"),
+            rec("a", 22, "TCP", "::"),
+            rec("a", 22, "TCP", "0.0.0.0"),
+        ]);
         let keys: Vec<_> = got.iter().map(|p| (p.host_id.clone().unwrap(), p.laddr.clone().unwrap())).collect();
         assert_eq!(keys, [("a".into(), "0.0.0.0".into()), ("a".into(), "::".into()), ("b".into(), "0.0.0.0".into())]);
     }
