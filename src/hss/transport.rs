@@ -76,30 +76,54 @@ pub(crate) fn http_client(
     base_url: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<reqwest::Client, Error> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(super::client::user_agent(config.terraform_version.as_deref()))
-        .pool_max_idle_per_host(config.max_concurrent_requests);
-    if let Some(pem) = &config.cacert_pem {
-        let certs = reqwest::Certificate::from_pem_bundle(pem)
-            .map_err(|e| Error::config(format!("cacert is not a valid PEM certificate bundle: {e}")))?;
-        if certs.is_empty() {
-            return Err(Error::config("cacert contains no PEM certificates"));
+    let builder = |empty_roots: bool| -> Result<reqwest::ClientBuilder, Error> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(super::client::user_agent(config.terraform_version.as_deref()))
+            .pool_max_idle_per_host(config.max_concurrent_requests);
+        if empty_roots {
+            builder = builder.tls_certs_only(Vec::new());
         }
-        builder = builder.tls_certs_merge(certs);
-    }
+        if let Some(pem) = &config.cacert_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::config(format!("cacert is not a valid PEM certificate bundle: {e}")))?;
+            if certs.is_empty() {
+                return Err(Error::config("cacert contains no PEM certificates"));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        if config.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        // Never reqwest's own reading of the environment: it would send loopback through a proxy.
+        builder = builder.no_proxy();
+        for proxy in proxies(env) {
+            builder = builder.proxy(proxy);
+        }
+        Ok(builder)
+    };
     if config.insecure {
         tracing::warn!(
             endpoint = %base_url,
             "TLS certificate verification is disabled (insecure = true); do not use this in production"
         );
-        builder = builder.tls_danger_accept_invalid_certs(true);
     }
-    // Never reqwest's own reading of the environment: it would send loopback through a proxy.
-    builder = builder.no_proxy();
-    for proxy in proxies(env) {
-        builder = builder.proxy(proxy);
+    let failed = |e: reqwest::Error| Error::config(format!("cannot create the HTTP client: {e}"));
+    match builder(false)?.build() {
+        Ok(client) => Ok(client),
+        // A static binary in a bare container (scratch, distroless, an empty chroot) has no
+        // system root store, and the platform verifier refuses to start without one. The
+        // provider must still start there: plain HTTP endpoints (the simulator, a local gateway)
+        // work, and an HTTPS endpoint fails with an unknown-issuer error that `cacert` fixes.
+        Err(e) if config.cacert_pem.is_none() && !config.insecure => {
+            tracing::warn!(
+                endpoint = %base_url,
+                error = %e,
+                "no system root certificates were found; HTTPS endpoints will not verify unless `cacert` is set"
+            );
+            builder(true)?.build().map_err(failed)
+        }
+        Err(e) => Err(failed(e)),
     }
-    builder.build().map_err(|e| Error::config(format!("cannot create the HTTP client: {e}")))
 }
 
 /// The proxies the environment asks for, each with the `NO_PROXY` hosts and [`ALWAYS_DIRECT`]

@@ -1,0 +1,84 @@
+//! Processes with a time limit: a hang fails the test with the command's name, never silently.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+/// What a finished command printed.
+pub struct Finished {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+}
+
+/// Runs `cmd` (stdin closed, output captured) for at most `limit`; on time-out it kills the
+/// process group's leader and returns an error naming `what`.
+pub fn run(cmd: &mut Command, limit: Duration, what: &str) -> Result<Finished, String> {
+    let start = Instant::now();
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| format!("{what}: cannot start: {e}"))?;
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let status = wait(&mut child, limit).ok_or_else(|| {
+        let _ = child.kill();
+        let _ = child.wait();
+        format!("{what}: still running after {} s, killed", limit.as_secs())
+    })?;
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
+    Ok(Finished { status, stdout, stderr, elapsed: start.elapsed() })
+}
+
+/// Like [`run`], but panics unless the command succeeds.
+pub fn ok(cmd: &mut Command, limit: Duration, what: &str) -> Finished {
+    let done = run(cmd, limit, what).unwrap_or_else(|e| panic!("{e}"));
+    assert!(done.success(), "{what} failed ({}):\n{}\n{}", done.status, done.stdout, done.stderr);
+    done
+}
+
+/// Waits for `child` up to `limit`.
+pub fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
+
+/// The first `name` on PATH, then in the sbin directories (a test's PATH may lack them).
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+        .map(|dir| Path::new(dir).join(name))
+        .find(|p| p.is_file())
+}
+
+/// The last `n` lines of `text`.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
