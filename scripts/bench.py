@@ -159,8 +159,9 @@ def fleet_scenarios():
 
 
 def pages_for(ports):
-    """Requests one host needs: the first page always, then one per further 200 records."""
-    return max(1, math.ceil(ports / PAGE_SIZE))
+    """Requests one host needs with overlapping pages (page k starts at k*(size-1)): one page
+    for up to 200 records, then one more per 199 (51 for 10,000)."""
+    return max(1, math.ceil((ports - 1) / (PAGE_SIZE - 1)))
 
 
 def floor_round_trips(hosts, pages, concurrency):

@@ -1,5 +1,6 @@
-//! terraform-provider-hss: a Terraform provider that reads the open ports of a server from
-//! Huawei Cloud Host Security Service (HSS).
+//! terraform-provider-hss: a Terraform provider that reads what servers protected by Huawei
+//! Cloud Host Security Service (HSS) listen on, one server or the whole fleet, and checks it
+//! against port policies.
 //!
 //! # How one read travels
 //!
@@ -14,7 +15,8 @@
 //!    (`model`: parse, don't validate);
 //! 5. [`hss`] signs the request, reads page 0, fetches the other pages concurrently within the
 //!    provider-wide limits, retries what is worth retrying, and checks that the pages account
-//!    for `total_num` exactly;
+//!    for `total_num` exactly and that each overlaps the one before by one record (so that a
+//!    list that shifted during the read is read again, never returned mixed);
 //! 6. the data source sorts the records and builds the state;
 //! 7. [`value`] encodes the state to msgpack, and the answer goes back to Terraform.
 //!
@@ -33,11 +35,11 @@
 //! - `functions`: the provider functions (Terraform ≥ 1.8) over the same matcher.
 //! - `policy`: the port-policy rules and their matcher, free of Terraform types.
 //! - [`hss`]: the HSS API client: signing, transport, retries, paging, limits, errors.
+//! - `logging`: JSON log lines on stderr in the shape Terraform re-logs.
 //!
 //! The simulator is the separate `hss-sim` crate, a dev-dependency of the tests only. The
 //! `internals` feature (off by default) exposes entry points for the fuzz targets, property
 //! tests, benchmarks and the docs renderer.
-//! - `logging`: JSON log lines on stderr in the shape Terraform re-logs.
 
 mod data_sources;
 mod diagnostics;

@@ -322,3 +322,28 @@ fn terraform_output_logs_and_state_hold_no_secret() {
     assert!(echo.requests().join("\n").contains(TOKEN), "the echo server saw the token");
     assert!(leaks.is_empty(), "secrets leaked:\n{}", leaks.join("\n"));
 }
+
+#[tokio::test]
+async fn a_secret_too_short_to_hide_is_warned_about_when_configuring() {
+    let warning = |diags: &[pb::Diagnostic]| {
+        diags
+            .iter()
+            .filter(|d| d.severity == pb::diagnostic::Severity::Warning as i32)
+            .map(|d| format!("{}: {}", d.summary, d.detail))
+            .collect::<Vec<_>>()
+    };
+    let mut provider = Provider::start(&[]).await;
+    let diags = provider.configure(&token("http://127.0.0.1:9", "xyz")).await;
+    assert!(errors(&diags).is_empty(), "{}", text(&diags));
+    let warned = warning(&diags);
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(
+        warned[0].starts_with("A credential is too short to be hidden: 1 of the configured credentials"),
+        "{warned:?}"
+    );
+    assert!(!warned[0].contains("xyz"), "the warning names no value: {warned:?}");
+    // A real-length secret gets no such warning.
+    let mut provider = Provider::start(&[]).await;
+    let diags = provider.configure(&token("http://127.0.0.1:9", TOKEN)).await;
+    assert!(warning(&diags).is_empty(), "{}", text(&diags));
+}

@@ -6,10 +6,10 @@ terraform {
   }
 }
 
-# Credentials are best left to the environment, where Huawei Cloud tools already look for them:
-#   export HW_PROJECT_ID=...   HW_ACCESS_KEY=...   HW_SECRET_KEY=...
-# or, with an IAM token instead of AK/SK:
-#   export HW_AUTH_TOKEN=...
+# Credentials are best left where Huawei Cloud tools already look for them: the environment
+#   export HW_ACCESS_KEY=...   HW_SECRET_KEY=...      (or HW_AUTH_TOKEN=... for an IAM token)
+# or the KooCLI profile file (~/.hcloud/config.json). The project ID is looked up through IAM
+# from the region when neither project_id nor HW_PROJECT_ID sets it.
 provider "hss" {
   region = "ap-southeast-1"
 

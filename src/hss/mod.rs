@@ -1,5 +1,5 @@
 //! HSS API client: configuration, authentication (token or AK/SK signature), the single request
-//! builder, complete concurrent paging, the single retry loop, provider-wide limits and typed
+//! builder, complete concurrent paging in overlapping pages, the single retry loop, provider-wide limits and typed
 //! errors. No Terraform types in here: the data source maps these types to Terraform values.
 //!
 //! Layout:

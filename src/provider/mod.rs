@@ -80,6 +80,9 @@ impl HssProvider {
                                 .at(crate::value::AttributePath::root().attr("insecure")),
                             );
                         }
+                        if let Some(text) = client.short_secret_warning() {
+                            warnings.push(Diagnostic::warning("A credential is too short to be hidden", text));
+                        }
                         let ctx = ReadContext {
                             client,
                             enterprise_project_id: resolution.enterprise_project_id(),
