@@ -468,7 +468,7 @@ impl CredentialProvider {
                  ECS agency credentials exist only on a Huawei Cloud ECS with an agency attached; elsewhere, \
                  give credentials another way. HW_ECS_METADATA_ENDPOINT overrides the address (for tests and \
                  unusual networks).",
-                error_chain(e)
+                super::error::chain(e)
             )
         };
         let token_url = format!("{base}/meta-data/latest/api/token");
@@ -516,30 +516,6 @@ impl CredentialProvider {
             other => Err(format!("the ECS metadata service at {base} answered HTTP {other} for the security key")),
         }
     }
-}
-
-/// An HTTP error and its causes, `: `-separated, without the URL.
-pub(crate) fn error_chain(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut parts: Vec<String> = vec![
-        if e.is_timeout() {
-            "timed out"
-        } else if e.is_connect() {
-            "cannot connect"
-        } else {
-            "request failed"
-        }
-        .to_owned(),
-    ];
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.contains(&text) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

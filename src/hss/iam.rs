@@ -16,11 +16,14 @@ use reqwest::{Method, Url};
 use tokio_util::sync::CancellationToken;
 
 use super::config::{AssumeRole, DEFAULT_CLOUD, check_project_id};
-use super::credentials::{Temporary, error_chain};
+use super::credentials::Temporary;
 use super::error::{Error, ErrorKind};
+use super::error::{chain, request_error};
+use super::model::MAX_RESPONSE_BYTES;
 use super::request::{Signer, Unsigned};
 use super::retry::{self, Policy};
 use super::sign;
+use super::transport::{BodyError, read_body};
 use super::transport::{Failure, parse_retry_after};
 
 const JSON_UTF8: &str = "application/json;charset=UTF-8";
@@ -128,25 +131,32 @@ async fn send(
                 .headers(headers)
                 .body(body)
                 .build()
-                .map_err(|e| Error::config(format!("cannot build the IAM request: {}", error_chain(&e))))?;
+                .map_err(|e| Error::config(format!("cannot build the IAM request: {}", chain(&e))))?;
+            // The same bounds as for HSS: a body over the limit is refused, not held.
             let exchange = async {
-                let response = http.execute(request).await?;
+                let mut response = http.execute(request).await?;
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
-                let body = response.bytes().await?;
+                let body = read_body(&mut response, MAX_RESPONSE_BYTES).await;
                 Ok::<_, reqwest::Error>((status, headers, body))
             };
             let (status, headers, body) = match tokio::time::timeout(timeout, exchange).await {
                 Err(_) => return Err(Error::new(ErrorKind::Timeout { timeout, retries: 0 }).into()),
-                Ok(Err(e)) => {
-                    return Err(Error::new(ErrorKind::Transport { message: error_chain(&e), retries: 0 }).into());
-                }
+                Ok(Err(e)) => return Err(request_error(&e).into()),
                 Ok(Ok(r)) => r,
             };
             let request_id = headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
             tracing::debug!(status, request_id = request_id.as_deref().unwrap_or(""), "IAM request");
+            let body = match body {
+                Ok(body) => body,
+                Err(BodyError::TooLarge { declared }) => {
+                    let kind = ErrorKind::ResponseTooLarge { status, limit: MAX_RESPONSE_BYTES, declared, request_id };
+                    return Err(Error::new(kind).into());
+                }
+                Err(BodyError::Read(e)) => return Err(request_error(&e).into()),
+            };
             if (200..300).contains(&status) {
-                return Ok(body.to_vec());
+                return Ok(body);
             }
             let retry_after = if status == 429 {
                 headers

@@ -23,7 +23,8 @@
 //! - `client`: [`Client`], tying it together.
 //!
 //! Dependencies run one way: `client` → `paging` → `retry` → `transport` → `request`, `limits`;
-//! `client` → `iam`, `credentials` → `iam` → `retry`, and `request` reads `credentials`.
+//! `client` → `iam`, `credentials` → `iam` → `retry`, `transport` (bounded bodies), and `request`
+//! reads `credentials`; errors and their classification (`error`) are below them all.
 
 mod client;
 pub mod config;

@@ -37,7 +37,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 use tokio::time::Instant;
 
 use super::config::ClientConfig;
-use super::error::{Error, ErrorKind, snippet};
+use super::error::{Error, ErrorKind, chain, request_error, snippet};
 use super::limits::Limits;
 use super::model::{MAX_RESPONSE_BYTES, Page, PageError, Record};
 use super::request::{self, Auth, Endpoint};
@@ -205,49 +205,6 @@ pub(crate) async fn read_body(resp: &mut reqwest::Response, limit: u64) -> Resul
     Ok(body)
 }
 
-/// The error for a request that got no (whole) answer: a TLS failure no retry can fix, a
-/// request that could not be built, or a transport failure (retried).
-pub(crate) fn request_error(e: &reqwest::Error) -> Error {
-    let message = chain(e);
-    if let Some(certificate) = tls_failure(e) {
-        return Error::new(ErrorKind::Tls { message, certificate });
-    }
-    if e.is_builder() {
-        return Error::config(message);
-    }
-    Error::new(ErrorKind::Transport { message, retries: 0 })
-}
-
-/// `Some(true)` when a TLS handshake failed on the server's certificate, `Some(false)` when it
-/// failed for want of a common version or cipher suite, `None` otherwise (including TLS errors
-/// that a new connection may not meet, such as a connection reset mid-handshake).
-fn tls_failure(e: &(dyn std::error::Error + 'static)) -> Option<bool> {
-    let mut current = Some(e);
-    while let Some(err) = current {
-        // `io::Error` hides the error it wraps from `source()`, and the TLS stack wraps one
-        // `io::Error` in another: look inside each.
-        let mut inner = Some(err);
-        while let Some(candidate) = inner {
-            if let Some(tls) = candidate.downcast_ref::<rustls::Error>() {
-                return match tls {
-                    rustls::Error::InvalidCertificate(_)
-                    | rustls::Error::NoCertificatesPresented
-                    | rustls::Error::UnsupportedNameType
-                    | rustls::Error::InvalidCertRevocationList(_) => Some(true),
-                    rustls::Error::PeerIncompatible(_) => Some(false),
-                    _ => None,
-                };
-            }
-            inner = candidate.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()).map(|wrapped| {
-                let wrapped: &(dyn std::error::Error + 'static) = wrapped;
-                wrapped
-            });
-        }
-        current = err.source();
-    }
-    None
-}
-
 /// One GET of a page of the list at `endpoint` with `pairs` as query. `offset` and `attempt`
 /// (1-based) are only for logs. Cancel by dropping the future: the concurrency slot and the
 /// connection are released at once.
@@ -345,31 +302,6 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 fn request_id(headers: &HeaderMap) -> Option<String> {
     headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned)
-}
-
-/// An error and its causes, `: `-separated, without the URL.
-fn chain(e: &reqwest::Error) -> String {
-    use std::error::Error as _;
-    let mut parts: Vec<String> = Vec::new();
-    let top = if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "cannot connect".to_owned()
-    } else if e.is_body() || e.is_decode() {
-        "error reading the response".to_owned()
-    } else {
-        "error sending the request".to_owned()
-    };
-    parts.push(top);
-    let mut source = e.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p == &text) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 impl Transport {
@@ -520,20 +452,5 @@ mod tests {
         assert!(shown.contains(".corp.example") && shown.contains(ALWAYS_DIRECT), "{shown}");
         let shown = format!("{:?}", proxies(&env(&[("HTTPS_PROXY", url)])));
         assert!(shown.contains(ALWAYS_DIRECT), "{shown}");
-    }
-
-    #[test]
-    fn tls_failures_are_classified_through_io_errors() {
-        use rustls::{CertificateError, Error as Tls};
-        // As the TLS stack reports it: an `io::Error` around an `io::Error` around the TLS error.
-        let wrap = |e: Tls| std::io::Error::other(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
-        assert_eq!(tls_failure(&wrap(Tls::InvalidCertificate(CertificateError::UnknownIssuer))), Some(true));
-        assert_eq!(tls_failure(&Tls::NoCertificatesPresented), Some(true));
-        assert_eq!(
-            tls_failure(&wrap(Tls::PeerIncompatible(rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13))),
-            Some(false)
-        );
-        assert_eq!(tls_failure(&wrap(Tls::General("reset".into()))), None);
-        assert_eq!(tls_failure(&std::io::Error::other("connection reset")), None);
     }
 }
