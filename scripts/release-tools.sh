@@ -33,6 +33,16 @@ CARGO_ZIGBUILD_VERSION=0.24.1
 ZIGLANG_VERSION=0.15.2
 RUST_TARGETS=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
 
+# One install at a time: the release tests run in several processes at once (nextest), and on a
+# fresh machine each would otherwise create the same venv and run apt-get side by side. The
+# others wait (at most 15 minutes) and then find everything installed.
+mkdir -p "$root/.tools"
+exec 9>"$root/.tools/release-tools.lock"
+if ! flock -w 900 9; then
+  echo "release-tools: another install held .tools/release-tools.lock for 15 minutes" >&2
+  exit 1
+fi
+
 venv="$root/.tools/release/venv"
 stamp="$venv/.installed"
 want_stamp="cargo-zigbuild==$CARGO_ZIGBUILD_VERSION ziglang==$ZIGLANG_VERSION"
