@@ -27,6 +27,14 @@ fi
 if [[ $profile == default ]]; then
   # Fetch Terraform 1.0.3 up front so that a network problem shows up as itself.
   scripts/install-terraform.sh >/dev/null
+  # The release tests (tests/release.rs) check what scripts/release.sh makes. Its toolchain and
+  # its two static LTO builds take minutes from cold: make them once here, outside the tests'
+  # time bounds, with the version and cargo target dir the tests use, so that each test
+  # process's own release.sh run finds the builds fresh and only packages.
+  scripts/release-tools.sh all
+  echo "==> building the release binaries (scripts/release.sh, as tests/release.rs does)" >&2
+  RELEASE_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/release-build" \
+    scripts/release.sh 0.9.0 --dist "${CARGO_TARGET_DIR:-$PWD/target}/release-warmup" >/dev/null
 fi
 cargo nextest run --workspace --all-features --lib --bins --tests --locked --profile "$profile" "$@"
 if [[ $profile == default ]]; then

@@ -32,6 +32,7 @@ use release_support::{msgpack, proc};
 use serde_json::Value as Json;
 use support::sim::{self, Sim};
 
+/// The version the tests release; scripts/test.sh builds the same one before the tests run.
 const VERSION: &str = "0.9.0";
 /// release.sh's default namespace and host.
 const NAMESPACE: &str = "hss-community";
