@@ -112,7 +112,7 @@ fn hosts_of_every_size_are_read_completely_and_plans_stay_clean() {
             assert_complete_and_sorted(&sim, host, &out);
             // A second plan must show no changes: same data, same order, same id.
             let plan = ws.run(&["plan", "-detailed-exitcode", "-no-color"]);
-            assert_eq!(plan.status.code(), Some(0), "{} {host}: {}", tf.version, String::from_utf8_lossy(&plan.stdout));
+            assert_eq!(plan.status.code(), Some(0), "{} {host}: {}", tf.version, plan.stdout);
         }
     }
 }
