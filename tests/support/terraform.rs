@@ -65,8 +65,8 @@ pub fn with_sim(tf: &Terraform, sim: &super::sim::Sim, body: &str) -> Workspace 
         .env("HW_AUTH_TOKEN", super::sim::TOKEN)
 }
 
-/// One Terraform command may take this long before it is killed and the test fails (init may
-/// unpack a 7 MB zip; plan starts the provider).
+/// By default one Terraform command may take this long before it is killed and the test fails
+/// (init may unpack a 7 MB zip; plan starts the provider); [`Workspace::time_limit`] changes it.
 pub const COMMAND_LIMIT: Duration = Duration::from_secs(180);
 
 /// A scratch working directory with its own CLI configuration.
@@ -77,6 +77,7 @@ pub struct Workspace {
     /// A HOME of the workspace's own, or `None` for the test's.
     home: Option<PathBuf>,
     env: Vec<(String, String)>,
+    limit: Duration,
 }
 
 impl Workspace {
@@ -105,12 +106,25 @@ impl Workspace {
         if let Some(home) = &home {
             std::fs::create_dir(home).expect("home dir");
         }
-        Workspace { dir, terraform: terraform.clone(), cli_config: config_path, home, env: Vec::new() }
+        Workspace {
+            dir,
+            terraform: terraform.clone(),
+            cli_config: config_path,
+            home,
+            env: Vec::new(),
+            limit: COMMAND_LIMIT,
+        }
     }
 
     /// Adds an environment variable for every command run here.
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Lets each command here take up to `limit` instead of [`COMMAND_LIMIT`].
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.limit = limit;
         self
     }
 
@@ -121,8 +135,8 @@ impl Workspace {
         std::fs::write(path, contents).expect("write file");
     }
 
-    /// Runs `terraform ARGS` here with a clean, controlled environment, for at most
-    /// [`COMMAND_LIMIT`].
+    /// Runs `terraform ARGS` here with a clean, controlled environment, within the workspace's
+    /// time limit.
     pub fn run(&self, args: &[&str]) -> Finished {
         self.run_env(&[], args)
     }
@@ -140,7 +154,7 @@ impl Workspace {
 
     fn bounded(&self, mut cmd: Command, args: &[&str], input: Option<&str>) -> Finished {
         let what = format!("terraform {} ({})", args.join(" "), self.terraform.version);
-        proc::run_with_input(&mut cmd, input, COMMAND_LIMIT, &what).unwrap_or_else(|e| panic!("{e}"))
+        proc::run_with_input(&mut cmd, input, self.limit, &what).unwrap_or_else(|e| panic!("{e}"))
     }
 
     fn command(&self, args: &[&str], env: &[(String, String)]) -> Command {
