@@ -74,7 +74,7 @@ fn check_block_example_warns_on_drift() {
         let clean = ws.ok(&["plan", "-no-color"]);
         assert!(!clean.contains("Check block assertion failed"), "{}: {clean}", tf.version);
         let out = ws.run(&["plan", "-no-color", "-var", "allowed=[\"68/udp\"]"]);
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = out.text();
         assert!(out.status.success(), "a check block warns, it does not fail: {text}");
         let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(flat.contains("drifts from its port policy: 1 unexpected (UDP/323"), "{}: {text}", tf.version);

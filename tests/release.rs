@@ -16,7 +16,6 @@
 //! into its own cargo target dir (`target/release-build`), which later runs reuse. From cold the
 //! two LTO builds take about 4 minutes on 2 cores.
 
-mod release_support;
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -25,12 +24,14 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use base64::Engine as _;
-use release_support::https::StaticHttps;
-use release_support::plugin::{self, CALL_LIMIT, Identity, Plugin, pb};
-use release_support::terraform::Workspace;
-use release_support::{msgpack, proc};
+use hss_provider::value::Value;
 use serde_json::Value as Json;
+use support::grpc::{self, Provider, n, s};
+use support::https::StaticHttps;
+use support::plugin::{HANDSHAKE_LIMIT, Launch};
+use support::proc;
 use support::sim::{self, Sim};
+use support::terraform::Workspace;
 
 /// The version the tests release; scripts/test.sh builds the same one before the tests run.
 const VERSION: &str = "0.9.0";
@@ -47,6 +48,8 @@ const SIM_PORTS: usize = 3;
 const BUILD_LIMIT: Duration = Duration::from_secs(40 * 60);
 const TOOLS_LIMIT: Duration = Duration::from_secs(15 * 60);
 const SHORT_LIMIT: Duration = Duration::from_secs(60);
+/// How long one gRPC call may take.
+const CALL_LIMIT: Duration = Duration::from_secs(30);
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -282,45 +285,28 @@ fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
 }
 
-async fn bounded<T>(what: &str, call: impl std::future::Future<Output = T>) -> T {
-    tokio::time::timeout(CALL_LIMIT, call).await.unwrap_or_else(|_| panic!("{what}: no answer in {CALL_LIMIT:?}"))
+async fn bounded<T>(what: &str, limit: Duration, call: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| panic!("{what}: no answer in {limit:?}"))
 }
 
-/// GetProviderSchema, ConfigureProvider (every attribute null: the `HW_*` variables configure
-/// it) and a ReadDataSource of `hss_host_ports` against the simulator, as Terraform calls them.
-async fn schema_configure_read(plugin: &Plugin, identity: &Identity) {
-    let mut client = plugin.client(identity).await;
-    let schema = bounded("GetProviderSchema", client.get_provider_schema(pb::get_provider_schema::Request {}))
+/// Starts the provider as `launch` says, with the simulator's `HW_*` variables and `extra`, and
+/// drives it as Terraform does: GetProviderSchema, ConfigureProvider (every attribute null: the
+/// variables configure it) and a ReadDataSource of `hss_host_ports`. Returns it still running.
+async fn serve_a_read(launch: &Launch, sim: &Sim, extra: &[(&str, &str)]) -> Provider {
+    let env = sim_env(sim);
+    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.extend_from_slice(extra);
+    let mut provider =
+        bounded("handshake and GetProviderSchema", HANDSHAKE_LIMIT + CALL_LIMIT, Provider::launch(launch, &vars)).await;
+    let diags = bounded("ConfigureProvider", CALL_LIMIT, provider.configure(&[])).await;
+    assert!(diags.is_empty(), "ConfigureProvider diagnostics: {}; stderr:\n{}", grpc::text(&diags), provider.stderr());
+    let state = bounded("ReadDataSource", CALL_LIMIT, provider.read(&[("host_id", s(SIM_HOST))]))
         .await
-        .unwrap_or_else(|e| panic!("GetProviderSchema: {e}; stderr:\n{}", plugin.stderr()))
-        .into_inner();
-    let provider = schema.provider.expect("provider schema");
-    let data_source = schema.data_source_schemas.get("hss_host_ports").expect("hss_host_ports schema").clone();
-
-    let configure = pb::configure_provider::Request {
-        terraform_version: "1.11.4".into(),
-        config: Some(plugin::msgpack_config(&provider, &[])),
-        ..Default::default()
-    };
-    let diags = bounded("ConfigureProvider", client.configure_provider(configure))
-        .await
-        .expect("ConfigureProvider")
-        .into_inner()
-        .diagnostics;
-    assert!(diags.is_empty(), "ConfigureProvider diagnostics: {diags:?}");
-
-    let read = pb::read_data_source::Request {
-        type_name: "hss_host_ports".into(),
-        config: Some(plugin::msgpack_config(&data_source, &[("host_id", SIM_HOST)])),
-        ..Default::default()
-    };
-    let response = bounded("ReadDataSource", client.read_data_source(read)).await.expect("ReadDataSource").into_inner();
-    assert!(response.diagnostics.is_empty(), "ReadDataSource diagnostics: {:?}", response.diagnostics);
-    let state = response.state.expect("a state");
-    let value = msgpack::decode(&state.msgpack).expect("msgpack state");
-    let ports = value.get("ports").and_then(|p| p.as_array()).expect("ports list");
+        .unwrap_or_else(|d| panic!("ReadDataSource: {}; stderr:\n{}", grpc::text(&d), provider.stderr()));
+    let ports = state.get("ports").and_then(Value::as_elements).expect("ports list");
     assert_eq!(ports.len(), SIM_PORTS, "every port of {SIM_HOST}");
-    assert_eq!(value.get("total_num").and_then(|n| n.as_int()), Some(SIM_PORTS as i128));
+    assert_eq!(state.get("total_num"), Some(&n(SIM_PORTS as i64)));
+    provider
 }
 
 fn sim_env(sim: &Sim) -> Vec<(&'static str, String)> {
@@ -429,18 +415,15 @@ fn amd64_serves_in_an_empty_root() {
     let sim = Sim::start(Sim::config(&[(SIM_HOST, SIM_PORTS)]));
     // The root holds the binary and nothing else: no libc, no /tmp, no /etc, no /dev. The
     // provider makes its socket in `/`, which the test reaches as ROOT/pluginNNN.
-    let (dir, _) = plugin::empty_root_with(r.binary("linux_amd64"), &binary_name());
-    let mut cmd = Command::new(proc::which("chroot").expect("chroot"));
-    cmd.arg(dir.path()).arg(format!("/{}", binary_name()));
-    let env = sim_env(&sim);
-    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    vars.push(("PLUGIN_UNIX_SOCKET_DIR", "/"));
-    let identity = Identity::terraform_like();
-    let plugin = Plugin::start(cmd, &identity, &vars, Some(dir.path()));
+    let dir = tempfile::Builder::new().prefix("hss-root").tempdir().expect("root dir");
+    std::fs::copy(r.binary("linux_amd64"), dir.path().join(binary_name())).expect("copy the binary into the root");
+    let chroot = proc::which("chroot").expect("chroot");
+    let launch = Launch::chroot(&chroot, dir.path(), &format!("/{}", binary_name()));
+    let provider = runtime().block_on(serve_a_read(&launch, &sim, &[("PLUGIN_UNIX_SOCKET_DIR", "/")]));
+    let plugin = &provider.plugin;
     eprintln!("empty root: {}", plugin.handshake_line.chars().take(60).collect::<String>());
     assert_eq!(plugin.protocol, "6", "protocol version: {}", plugin.handshake_line);
     assert_eq!(plugin.network, "unix", "a unix socket: {}", plugin.handshake_line);
-    runtime().block_on(schema_configure_read(&plugin, &identity));
     let mut inside: Vec<String> = std::fs::read_dir(dir.path())
         .expect("root")
         .flatten()
@@ -456,22 +439,18 @@ fn arm64_serves_under_qemu() {
     let r = release();
     let sim = Sim::start(Sim::config(&[(SIM_HOST, SIM_PORTS)]));
     let sockets = tempfile::Builder::new().prefix("hss-qemu").tempdir().expect("socket dir");
-    let mut cmd = Command::new(proc::which("qemu-aarch64").expect("qemu-aarch64 (qemu-user)"));
-    cmd.arg(r.binary("linux_arm64"));
-    let env = sim_env(&sim);
+    let qemu = proc::which("qemu-aarch64").expect("qemu-aarch64 (qemu-user)");
+    let launch = Launch::through(&qemu, r.binary("linux_arm64"));
     let socket_dir = sockets.path().display().to_string();
-    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    vars.push(("PLUGIN_UNIX_SOCKET_DIR", &socket_dir));
-    let identity = Identity::terraform_like();
     let started = std::time::Instant::now();
-    let plugin = Plugin::start(cmd, &identity, &vars, None);
+    let provider = runtime().block_on(serve_a_read(&launch, &sim, &[("PLUGIN_UNIX_SOCKET_DIR", &socket_dir)]));
+    let plugin = &provider.plugin;
     eprintln!(
-        "qemu-aarch64: handshake after {} ms: {}",
+        "qemu-aarch64: handshake, schema, configure and read after {} ms: {}",
         started.elapsed().as_millis(),
         plugin.handshake_line.chars().take(60).collect::<String>()
     );
     assert_eq!(plugin.protocol, "6");
-    runtime().block_on(schema_configure_read(&plugin, &identity));
 }
 
 #[test]
@@ -577,12 +556,13 @@ output "count" { value = length(data.hss_host_ports.h.ports) }
 /// init, then check the lock file and the installed binary, then a plan that reads the simulator.
 fn init_and_plan(r: &Release, ws: &Workspace, mirror: &str) {
     let init = ws.ok(&["init", "-no-color"]);
-    eprintln!("--- terraform init from the {mirror} on Terraform {}:\n{}", ws.version, init.trim_end());
-    let lock = std::fs::read_to_string(ws.path().join(".terraform.lock.hcl")).expect("lock file");
+    eprintln!("--- terraform init from the {mirror} on Terraform {}:\n{}", ws.terraform.version, init.trim_end());
+    let lock = std::fs::read_to_string(ws.dir.path().join(".terraform.lock.hcl")).expect("lock file");
     let h1: Vec<&str> = lock.split('"').filter(|s| s.starts_with("h1:")).collect();
     assert_eq!(h1, vec![r.published_h1("linux_amd64").as_str()], "the lock file's h1 ({mirror}):\n{lock}");
     assert!(lock.contains(&format!("\"{HOST}/{NAMESPACE}/hss\"")) && lock.contains(VERSION), "{lock}");
     let installed = ws
+        .dir
         .path()
         .join(".terraform/providers")
         .join(HOST)
@@ -612,7 +592,7 @@ fn terraform_init_installs_from_the_filesystem_mirror() {
             "provider_installation {{\n  filesystem_mirror {{\n    path    = \"{}\"\n    include = [\"{HOST}/{NAMESPACE}/hss\"]\n  }}\n}}\n",
             r.dist.join("mirror").display()
         );
-        let mut ws = Workspace::new(&tf.path, &tf.version, &cli, MAIN_TF);
+        let mut ws = Workspace::with_cli_config(tf, &cli, MAIN_TF);
         for (k, v) in sim_env(&sim) {
             ws = ws.env(k, &v);
         }
@@ -630,8 +610,8 @@ fn terraform_init_installs_from_the_network_mirror() {
             "provider_installation {{\n  network_mirror {{\n    url     = \"https://{}/\"\n    include = [\"{HOST}/{NAMESPACE}/hss\"]\n  }}\n}}\n",
             server.addr
         );
-        let mut ws = Workspace::new(&tf.path, &tf.version, &cli, MAIN_TF);
-        let ca = ws.path().join("test-ca.pem");
+        let mut ws = Workspace::with_cli_config(tf, &cli, MAIN_TF);
+        let ca = ws.dir.path().join("test-ca.pem");
         std::fs::write(&ca, &server.ca_pem).expect("write CA");
         // Go reads SSL_CERT_FILE instead of the system's roots: only the test CA is trusted.
         ws = ws.env("SSL_CERT_FILE", ca.to_str().expect("path"));

@@ -238,8 +238,7 @@ fn terraform_scenario(ws: Workspace, args: &[&[&str]]) -> (bool, String) {
     for a in args {
         let out = ws.run(a);
         ok &= out.status.success();
-        all.push_str(&String::from_utf8_lossy(&out.stdout));
-        all.push_str(&String::from_utf8_lossy(&out.stderr));
+        all.push_str(&out.text());
         if !out.status.success() {
             break;
         }

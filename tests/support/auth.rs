@@ -147,54 +147,11 @@ pub fn assert_no_secret(what: &str, text: &str, secrets: &[String]) {
     }
 }
 
-/// How long one Terraform command may take before it is killed and the test fails.
-pub const TERRAFORM_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
-
-/// Runs `terraform ARGS` in `ws` as `Workspace::run` does (its CLI configuration, a clean
-/// environment, then `env`), but killed after [`TERRAFORM_LIMIT`]: `(success, stdout+stderr)`.
+/// Runs `terraform ARGS` in `ws` (its CLI configuration, a clean environment, then `env`), with
+/// the workspace's time limit: `(success, stdout+stderr)`.
 pub fn terraform(ws: &crate::support::terraform::Workspace, env: &[(String, String)], args: &[&str]) -> (bool, String) {
-    use std::io::Read as _;
-    use std::process::{Command, Stdio};
-    let mut cmd = Command::new(&ws.terraform.path);
-    cmd.args(args).current_dir(ws.dir.path()).env_clear();
-    for key in ["PATH", "TMPDIR", "USER"] {
-        if let Some(v) = std::env::var_os(key) {
-            cmd.env(key, v);
-        }
-    }
-    cmd.env("TF_CLI_CONFIG_FILE", ws.dir.path().join("terraformrc"))
-        .env("TF_IN_AUTOMATION", "1")
-        .env("TF_INPUT", "0")
-        .env("CHECKPOINT_DISABLE", "1");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let mut child =
-        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("run terraform");
-    let pipe = |mut r: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut out = Vec::new();
-            let _ = r.read_to_end(&mut out);
-            out
-        })
-    };
-    let stdout = pipe(Box::new(child.stdout.take().expect("stdout")));
-    let stderr = pipe(Box::new(child.stderr.take().expect("stderr")));
-    let deadline = std::time::Instant::now() + TERRAFORM_LIMIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for terraform") {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("terraform {} ({}) took longer than {TERRAFORM_LIMIT:?}", args.join(" "), ws.terraform.version);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    };
-    let mut text = String::from_utf8_lossy(&stdout.join().expect("stdout thread")).into_owned();
-    text.push_str(&String::from_utf8_lossy(&stderr.join().expect("stderr thread")));
-    (status.success(), text)
+    let done = ws.run_env(env, args);
+    (done.success(), done.text())
 }
 
 /// Writes `contents` at `path`, creating its directory.

@@ -4,13 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::io::Read as _;
-use std::sync::{Arc, Mutex};
 
 use hss_provider::value::{self, Number, Type, Value};
 use tonic::transport::Channel;
 
-use crate::support::plugin::{ClientAuth, Identity, PluginProcess, pb};
+use crate::support::plugin::{ClientAuth, Identity, Launch, PluginProcess, StderrLog, pb};
 
 /// Terraform's gRPC message limit, which the provider uses too: a 10,000-port state is larger
 /// than tonic's default 4 MiB.
@@ -27,7 +25,7 @@ pub struct Provider {
     pub client: Client,
     pub provider_type: Type,
     pub data_source_type: Type,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr: StderrLog,
 }
 
 /// A string value.
@@ -76,39 +74,35 @@ pub fn text(diags: &[pb::Diagnostic]) -> String {
 }
 
 impl Provider {
-    /// Starts the provider binary with AutoMTLS and `env`, connects over mTLS and reads the
-    /// schema, as Terraform does first.
+    /// Starts the provider binary cargo built with AutoMTLS and `env`, connects over mTLS and
+    /// reads the schema, as Terraform does first.
     pub async fn start(env: &[(&str, &str)]) -> Provider {
+        Provider::launch(&Launch::cargo_built(), env).await
+    }
+
+    /// The same for the provider `launch` starts (a release binary, through chroot or qemu).
+    pub async fn launch(launch: &Launch, env: &[(&str, &str)]) -> Provider {
         let identity = Identity::terraform_like();
         let owned: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        let id = identity.clone();
+        let (id, launch) = (identity.clone(), launch.clone());
         let mut plugin = tokio::task::spawn_blocking(move || {
             let env: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            PluginProcess::start(Some(&id), &env)
+            PluginProcess::launch(&launch, Some(&id), &env)
         })
         .await
         .expect("provider starts");
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        if let Some(mut pipe) = plugin.child.stderr.take() {
-            let sink = stderr.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 16 * 1024];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
-                    }
-                    sink.lock().expect("stderr buffer").extend_from_slice(&buf[..n]);
-                }
-            });
-        }
-        let channel = plugin.channel(ClientAuth::Tls(&identity)).await.expect("mTLS channel");
+        let stderr = plugin.collect_stderr();
+        let channel = plugin
+            .channel(ClientAuth::Tls(&identity))
+            .await
+            .unwrap_or_else(|e| panic!("mTLS channel to {}: {e}; stderr:\n{}", plugin.address, stderr.text()));
         let mut client = Client::new(channel)
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let schema = client
             .get_provider_schema(pb::get_provider_schema::Request {})
             .await
-            .expect("GetProviderSchema")
+            .unwrap_or_else(|e| panic!("GetProviderSchema: {e}; stderr:\n{}", stderr.text()))
             .into_inner();
         let provider_type = object_type(schema.provider.as_ref().expect("provider schema"));
         let data_source_type = object_type(schema.data_source_schemas.get(DATA_SOURCE).expect("data source schema"));
@@ -122,7 +116,7 @@ impl Provider {
 
     /// Everything the provider wrote to stderr so far.
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().expect("stderr buffer")).into_owned()
+        self.stderr.text()
     }
 
     /// ConfigureProvider with the provider block `attrs` (the rest null), msgpack-encoded.

@@ -1,10 +1,13 @@
 //! Shared test support: starting the provider the way Terraform does, gRPC clients over (m)TLS,
-//! the simulator, and the real Terraform CLI.
+//! the simulator, the real Terraform CLI, processes with time limits, and a static HTTPS server
+//! (a network mirror).
 #![allow(dead_code)]
 
 pub mod auth;
 pub mod grpc;
+pub mod https;
 pub mod plugin;
+pub mod proc;
 pub mod reliability;
 pub mod sim;
 pub mod terraform;

@@ -1,8 +1,11 @@
-//! Starts the built provider binary as Terraform would and connects gRPC clients to it.
+//! Starts a provider binary as Terraform would (the one cargo built, or a release binary through
+//! a launcher such as chroot or qemu) and connects gRPC clients to it.
 
-use std::io::{BufRead, BufReader};
+use std::ffi::OsString;
+use std::io::{BufRead, BufReader, Read as _};
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -49,10 +52,49 @@ pub enum ClientAuth<'a> {
     Plaintext,
 }
 
+/// How long a provider may take to print its handshake line (under qemu it is slower).
+pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(30);
+
+/// How to start a provider binary: as it is, or through a launcher (`chroot ROOT /binary`,
+/// `qemu-aarch64 BINARY`).
+#[derive(Clone, Debug)]
+pub struct Launch {
+    program: PathBuf,
+    args: Vec<OsString>,
+    /// The directory the process sees as `/` (under chroot), so that its unix socket path can
+    /// be reached from here.
+    root: Option<PathBuf>,
+}
+
+impl Launch {
+    /// The provider binary cargo built for these tests.
+    pub fn cargo_built() -> Launch {
+        Launch::binary(Path::new(env!("CARGO_BIN_EXE_terraform-provider-hss")))
+    }
+
+    /// `binary`, run as it is.
+    pub fn binary(binary: &Path) -> Launch {
+        Launch { program: binary.to_owned(), args: Vec::new(), root: None }
+    }
+
+    /// `launcher binary`, e.g. `qemu-aarch64 BINARY`.
+    pub fn through(launcher: &Path, binary: &Path) -> Launch {
+        Launch { program: launcher.to_owned(), args: vec![binary.into()], root: None }
+    }
+
+    /// `chroot ROOT INSIDE`: `inside` is the binary's path as seen in `root`.
+    pub fn chroot(chroot: &Path, root: &Path, inside: &str) -> Launch {
+        Launch { program: chroot.to_owned(), args: vec![root.into(), inside.into()], root: Some(root.to_owned()) }
+    }
+}
+
 /// A provider process started with the go-plugin environment.
 pub struct PluginProcess {
     pub child: Child,
+    /// The protocol version from the handshake line.
+    pub protocol: String,
     pub network: String,
+    /// Where the test connects: a unix socket path as seen from here, or host:port.
     pub address: String,
     /// The server certificate from the handshake line (empty without TLS).
     pub server_cert: Vec<u8>,
@@ -62,10 +104,18 @@ pub struct PluginProcess {
 }
 
 impl PluginProcess {
-    /// Starts the provider with AutoMTLS for `client`, plus `extra` environment variables.
+    /// Starts the provider cargo built with AutoMTLS for `client`, plus `extra` environment
+    /// variables.
     pub fn start(client: Option<&Identity>, extra: &[(&str, &str)]) -> PluginProcess {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_terraform-provider-hss"));
-        cmd.env_clear()
+        PluginProcess::launch(&Launch::cargo_built(), client, extra)
+    }
+
+    /// Starts the provider as `launch` says, with the go-plugin environment, AutoMTLS for
+    /// `client` and `extra`; waits at most [`HANDSHAKE_LIMIT`] for the handshake line.
+    pub fn launch(launch: &Launch, client: Option<&Identity>, extra: &[(&str, &str)]) -> PluginProcess {
+        let mut cmd = Command::new(&launch.program);
+        cmd.args(&launch.args)
+            .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("TF_PLUGIN_MAGIC_COOKIE", MAGIC_COOKIE)
             .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
@@ -78,24 +128,58 @@ impl PluginProcess {
         for (k, v) in extra {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("spawn provider");
+        let what = format!("{cmd:?}");
+        let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
         let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        let mut stdout = BufReader::new(stdout);
-        stdout.read_line(&mut line).expect("read handshake");
-        let line = line.trim_end().to_owned();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            let read = reader.read_line(&mut line).map(|_| line);
+            let _ = tx.send((read, reader));
+        });
+        let (line, stdout) = match rx.recv_timeout(HANDSHAKE_LIMIT) {
+            Ok((Ok(line), reader)) => (line.trim_end().to_owned(), reader),
+            Ok((Err(e), _)) => fail(child, &format!("{what}: reading the handshake line: {e}")),
+            Err(_) => fail(child, &format!("{what}: no handshake line within {} s", HANDSHAKE_LIMIT.as_secs())),
+        };
         let fields: Vec<&str> = line.split('|').collect();
-        assert_eq!(fields.len(), 6, "handshake line {line:?}");
+        if fields.len() != 6 {
+            fail(child, &format!("{what}: handshake line {line:?}"));
+        }
         let server_cert =
             base64::engine::general_purpose::STANDARD_NO_PAD.decode(fields[5]).expect("unpadded base64 cert");
+        let address = match (&launch.root, fields[2]) {
+            (Some(root), "unix") => root.join(fields[3].trim_start_matches('/')).display().to_string(),
+            _ => fields[3].to_owned(),
+        };
         PluginProcess {
+            protocol: fields[1].to_owned(),
             network: fields[2].to_owned(),
-            address: fields[3].to_owned(),
+            address,
             server_cert,
             handshake_line: line.clone(),
             child,
             stdout,
         }
+    }
+
+    /// Collects stderr from now on (so that logging never blocks the provider on a full pipe).
+    pub fn collect_stderr(&mut self) -> StderrLog {
+        let log = StderrLog::default();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            let sink = log.0.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 16 * 1024];
+                while let Ok(n) = pipe.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    sink.lock().expect("stderr buffer").extend_from_slice(&buf[..n]);
+                }
+            });
+        }
+        log
     }
 
     /// Opens a gRPC channel with the given client authentication.
@@ -112,7 +196,7 @@ impl PluginProcess {
             async move { connect(&network, &address, tls).await.map(TokioIo::new) }
         });
         Endpoint::from_static("http://localhost")
-            .connect_timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_secs(10))
             .connect_with_connector(connector)
             .await
     }
@@ -125,14 +209,26 @@ impl PluginProcess {
 
     /// Waits for the process to exit, up to `limit`; returns whether it did.
     pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
-        let deadline = std::time::Instant::now() + limit;
-        while std::time::Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        None
+        super::proc::wait(&mut self.child, limit)
+    }
+}
+
+/// Kills a provider that did not hand shake and fails with `why` and what it wrote on stderr.
+fn fail(mut child: Child, why: &str) -> ! {
+    let _ = child.kill();
+    let status = child.wait();
+    let stderr = super::proc::read_to_end_within(child.stderr.take(), Duration::from_secs(5));
+    panic!("{why} ({status:?}); stderr:\n{stderr}");
+}
+
+/// What a provider wrote on stderr, collected by [`PluginProcess::collect_stderr`].
+#[derive(Clone, Default)]
+pub struct StderrLog(Arc<Mutex<Vec<u8>>>);
+
+impl StderrLog {
+    /// Everything so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("stderr buffer")).into_owned()
     }
 }
 

@@ -1,10 +1,14 @@
 //! Runs the real Terraform CLI against the built provider: installs Terraform 1.0.3 (once),
-//! finds any other `terraform` on PATH, and runs commands in a scratch directory with our own
-//! CLI configuration (`dev_overrides` pointing at the binary cargo built for these tests).
+//! finds any other `terraform` on PATH, and runs commands, each with a time limit, in a scratch
+//! directory with our own CLI configuration (`dev_overrides` pointing at the binary cargo built
+//! for these tests, or a mirror with a private HOME for the release tests).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
+use std::time::Duration;
+
+use super::proc::{self, Finished};
 
 /// One Terraform binary and its version.
 #[derive(Clone, Debug)]
@@ -26,7 +30,7 @@ pub fn versions() -> &'static [Terraform] {
         assert!(out.status.success(), "installing Terraform 1.0.3 failed: {}", String::from_utf8_lossy(&out.stderr));
         let installed = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
         let mut found = vec![probe(&installed).expect("Terraform 1.0.3 runs")];
-        if let Some(on_path) = which("terraform").and_then(|p| probe(&p))
+        if let Some(on_path) = proc::on_path("terraform").and_then(|p| probe(&p))
             && found.iter().all(|t| t.version != on_path.version)
         {
             found.push(on_path);
@@ -34,10 +38,6 @@ pub fn versions() -> &'static [Terraform] {
         eprintln!("terraform versions under test: {:?}", found.iter().map(|t| &t.version).collect::<Vec<_>>());
         found
     })
-}
-
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|dir| Path::new(dir).join(name)).find(|p| p.is_file())
 }
 
 fn probe(path: &Path) -> Option<Terraform> {
@@ -65,35 +65,66 @@ pub fn with_sim(tf: &Terraform, sim: &super::sim::Sim, body: &str) -> Workspace 
         .env("HW_AUTH_TOKEN", super::sim::TOKEN)
 }
 
+/// By default one Terraform command may take this long before it is killed and the test fails
+/// (init may unpack a 7 MB zip; plan starts the provider); [`Workspace::time_limit`] changes it.
+pub const COMMAND_LIMIT: Duration = Duration::from_secs(180);
+
 /// A scratch working directory with its own CLI configuration.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     pub terraform: Terraform,
     cli_config: PathBuf,
+    /// A HOME of the workspace's own, or `None` for the test's.
+    home: Option<PathBuf>,
     env: Vec<(String, String)>,
+    limit: Duration,
 }
 
 impl Workspace {
     /// A workspace holding `main.tf`, with `dev_overrides` for `local/hss`.
     pub fn new(terraform: &Terraform, main_tf: &str) -> Workspace {
-        let dir = tempfile::tempdir().expect("tempdir");
         let provider_dir = Path::new(env!("CARGO_BIN_EXE_terraform-provider-hss")).parent().expect("bin dir");
-        let cli_config = dir.path().join("terraformrc");
-        std::fs::write(
-            &cli_config,
-            format!(
-                "provider_installation {{\n  dev_overrides {{\n    \"local/hss\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
-                provider_dir.display()
-            ),
-        )
-        .expect("write CLI config");
+        let cli_config = format!(
+            "provider_installation {{\n  dev_overrides {{\n    \"local/hss\" = \"{}\"\n  }}\n  direct {{}}\n}}\n",
+            provider_dir.display()
+        );
+        Workspace::create(terraform, &cli_config, main_tf, false)
+    }
+
+    /// A workspace holding `main.tf` and the CLI configuration `cli_config` (a filesystem or
+    /// network mirror, say), with a private HOME: nothing of the machine's own setup is used.
+    pub fn with_cli_config(terraform: &Terraform, cli_config: &str, main_tf: &str) -> Workspace {
+        Workspace::create(terraform, cli_config, main_tf, true)
+    }
+
+    fn create(terraform: &Terraform, cli_config: &str, main_tf: &str, private_home: bool) -> Workspace {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config_path = dir.path().join("terraformrc");
+        std::fs::write(&config_path, cli_config).expect("write CLI config");
         std::fs::write(dir.path().join("main.tf"), main_tf).expect("write main.tf");
-        Workspace { dir, terraform: terraform.clone(), cli_config, env: Vec::new() }
+        let home = private_home.then(|| dir.path().join("home"));
+        if let Some(home) = &home {
+            std::fs::create_dir(home).expect("home dir");
+        }
+        Workspace {
+            dir,
+            terraform: terraform.clone(),
+            cli_config: config_path,
+            home,
+            env: Vec::new(),
+            limit: COMMAND_LIMIT,
+        }
     }
 
     /// Adds an environment variable for every command run here.
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Lets each command here take up to `limit` instead of [`COMMAND_LIMIT`].
+    pub fn time_limit(mut self, limit: Duration) -> Self {
+        self.limit = limit;
         self
     }
 
@@ -104,29 +135,29 @@ impl Workspace {
         std::fs::write(path, contents).expect("write file");
     }
 
-    /// Runs `terraform ARGS` here with a clean, controlled environment.
-    pub fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run terraform")
+    /// Runs `terraform ARGS` here with a clean, controlled environment, within the workspace's
+    /// time limit.
+    pub fn run(&self, args: &[&str]) -> Finished {
+        self.run_env(&[], args)
+    }
+
+    /// Like [`Workspace::run`], with `env` set after the workspace's own variables.
+    pub fn run_env(&self, env: &[(String, String)], args: &[&str]) -> Finished {
+        self.bounded(self.command(args, env), args, None)
     }
 
     /// Runs `terraform ARGS` with `input` on stdin (for `terraform console`); returns stdout
-    /// and stderr together. The test runner's timeout bounds it.
+    /// and stderr together.
     pub fn run_with_stdin(&self, args: &[&str], input: &str) -> String {
-        use std::io::Write as _;
-        let mut child = self
-            .command(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start terraform");
-        // Dropping stdin after writing closes it, which ends the console session.
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-        let out = child.wait_with_output().expect("terraform exits");
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        self.bounded(self.command(args, &[]), args, Some(input)).text()
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    fn bounded(&self, mut cmd: Command, args: &[&str], input: Option<&str>) -> Finished {
+        let what = format!("terraform {} ({})", args.join(" "), self.terraform.version);
+        proc::run_with_input(&mut cmd, input, self.limit, &what).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn command(&self, args: &[&str], env: &[(String, String)]) -> Command {
         let mut cmd = Command::new(&self.terraform.path);
         cmd.args(args).current_dir(self.dir.path()).env_clear();
         for key in ["PATH", "HOME", "TMPDIR", "USER"] {
@@ -134,11 +165,14 @@ impl Workspace {
                 cmd.env(key, v);
             }
         }
+        if let Some(home) = &self.home {
+            cmd.env("HOME", home);
+        }
         cmd.env("TF_CLI_CONFIG_FILE", &self.cli_config)
             .env("TF_IN_AUTOMATION", "1")
             .env("TF_INPUT", "0")
             .env("CHECKPOINT_DISABLE", "1");
-        for (k, v) in &self.env {
+        for (k, v) in self.env.iter().chain(env) {
             cmd.env(k, v);
         }
         cmd
@@ -148,26 +182,21 @@ impl Workspace {
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
-            out.status.success(),
+            out.success(),
             "terraform {} ({}) failed:\n{}\n{}",
             args.join(" "),
             self.terraform.version,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
+            out.stdout,
+            out.stderr
         );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        out.stdout
     }
 
     /// Runs a command that must fail; returns stdout and stderr together.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-        assert!(
-            !out.status.success(),
-            "terraform {} ({}) should fail:\n{text}",
-            args.join(" "),
-            self.terraform.version
-        );
+        let text = out.text();
+        assert!(!out.success(), "terraform {} ({}) should fail:\n{text}", args.join(" "), self.terraform.version);
         text
     }
 
