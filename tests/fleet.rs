@@ -37,18 +37,6 @@ fn workspace(tf: &Terraform, sim: &Sim, body: &str) -> Workspace {
         .env("HW_AUTH_TOKEN", sim::TOKEN)
 }
 
-fn assert_second_plan_is_clean(ws: &Workspace) {
-    let plan = ws.run(&["plan", "-detailed-exitcode", "-no-color"]);
-    assert_eq!(
-        plan.status.code(),
-        Some(0),
-        "{}: a second plan shows changes:\n{}{}",
-        ws.terraform.version,
-        String::from_utf8_lossy(&plan.stdout),
-        String::from_utf8_lossy(&plan.stderr)
-    );
-}
-
 /// Compares an object Terraform output with the simulator's record: every attribute Terraform
 /// has is the record's field, or null where the record has none.
 fn assert_same_object(got: &Json, want: &Json, what: &str) {
@@ -107,7 +95,7 @@ output "every_project_id" { value = data.hss_hosts.every_project.id }
         assert_eq!(every.len(), 202, "{}: the other project's server too", tf.version);
         assert!(every.contains(&Json::from("elsewhere-1")));
         assert_eq!(out["every_project_id"]["value"], "hosts?enterprise_project_id=all_granted_eps");
-        assert_second_plan_is_clean(&ws);
+        ws.assert_plan_is_clean("fleet");
     }
 }
 
@@ -165,7 +153,7 @@ output "containers" { value = data.hss_port_hosts.app_containers.hosts }
         }
         assert_eq!(out["ssh_total"]["value"].as_u64(), Some(ssh.len() as u64));
         assert_eq!(out["ssh_id"]["value"], "22");
-        assert_second_plan_is_clean(&ws);
+        ws.assert_plan_is_clean("fleet");
     }
 }
 
@@ -420,7 +408,7 @@ output "checked" {{ value = length(data.hss_host_port_drift.each) }}
         let summary = out["summary"]["value"].as_str().unwrap_or_default();
         assert!(summary.starts_with(&format!("{} unexpected on ", fleet.len())), "{summary}");
         assert!(out["id"]["value"].as_str().is_some_and(|id| id.starts_with("fleet#policy-")), "{}", out["id"]);
-        assert_second_plan_is_clean(&ws);
+        ws.assert_plan_is_clean("fleet");
     }
 }
 

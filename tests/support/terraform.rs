@@ -192,6 +192,19 @@ impl Workspace {
         out.stdout
     }
 
+    /// A plan after an apply must show no changes: same data, same order, same id.
+    pub fn assert_plan_is_clean(&self, what: &str) {
+        let plan = self.run(&["plan", "-detailed-exitcode", "-no-color"]);
+        assert_eq!(
+            plan.status.code(),
+            Some(0),
+            "{} {what}: the plan after apply shows changes or failed:\n{}\n{}",
+            self.terraform.version,
+            plan.stdout,
+            plan.stderr
+        );
+    }
+
     /// Runs a command that must fail; returns stdout and stderr together.
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
