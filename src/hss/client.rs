@@ -47,6 +47,13 @@ struct Shared {
 impl Client {
     /// Validates the configuration and builds the HTTP client (no request is sent).
     pub fn new(config: ClientConfig) -> Result<Client, Error> {
+        Self::with_env(config, &|name| std::env::var(name).ok())
+    }
+
+    /// [`Client::new`], reading the proxy variables (`HTTPS_PROXY`, `NO_PROXY`, ...) through
+    /// `env` instead of the process environment: the provider passes the environment it was
+    /// given, so that tests decide what it sees.
+    pub(crate) fn with_env(config: ClientConfig, env: &dyn Fn(&str) -> Option<String>) -> Result<Client, Error> {
         config.validate()?;
         // The endpoint is checked now, with a placeholder for a project ID still to be found.
         let placeholder = if config.project_id.is_empty() { "project" } else { config.project_id.as_str() };
@@ -60,7 +67,7 @@ impl Client {
         )?;
 
         // TLS roots and proxies (loopback always direct): `transport::http_client`.
-        let http = super::transport::http_client(&config, &endpoint.base, &|name| std::env::var(name).ok())?;
+        let http = super::transport::http_client(&config, &endpoint.base, env)?;
         let credentials = CredentialProvider::from_config(&config, &http, iam.clone())?;
         let auth = Auth::new(Arc::new(credentials));
         tracing::debug!(

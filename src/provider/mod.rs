@@ -67,7 +67,7 @@ impl HssProvider {
         } else {
             match resolution.client_config(terraform_version) {
                 Err(diags) => (State::Unconfigured, diags),
-                Ok((client_config, mut warnings)) => match Client::new(client_config) {
+                Ok((client_config, mut warnings)) => match Client::with_env(client_config, &*self.env) {
                     Ok(client) => {
                         tracing::debug!(endpoint = client.base_url(), "provider configured");
                         if client.config().insecure {
