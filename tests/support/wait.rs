@@ -1,6 +1,7 @@
 //! Bounded waits for a condition: polled every few milliseconds up to a deadline. A wait that
 //! runs out fails the test naming what it waited for; none waits for a fixed time and hopes.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 /// How often a condition is checked.
@@ -43,4 +44,21 @@ pub fn eventually(limit: Duration, what: &str, done: impl FnMut() -> bool) {
 /// [`eventually`] for async tests.
 pub async fn eventually_async(limit: Duration, what: &str, done: impl FnMut() -> bool) {
     assert!(within_async(limit, done).await, "{what}: not within {limit:?}");
+}
+
+/// [`eventually_async`] for a condition that is itself async (a request, say); a check that
+/// has not answered by the deadline fails the wait too.
+pub async fn eventually_await<F, Fut>(limit: Duration, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, done()).await {
+            Ok(true) => return,
+            Ok(false) if tokio::time::Instant::now() < deadline => tokio::time::sleep(POLL).await,
+            _ => panic!("{what}: not within {limit:?}"),
+        }
+    }
 }
