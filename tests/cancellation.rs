@@ -13,18 +13,7 @@ use support::grpc::{Provider, errors, n, s, text};
 use support::reliability::procs::{descendants_running, interrupt_group, is_running, provider_exe, spawn_terraform};
 use support::sim::{self, PROJECT, Sim, TOKEN};
 use support::terraform::{self, Workspace};
-
-/// Polls `done` every 10 ms for up to `limit`; returns whether it became true.
-async fn wait_for(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    while Instant::now() < deadline {
-        if done() {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    done()
-}
+use support::wait::{eventually_async, within, within_async};
 
 async fn simulator(faults: Faults) -> SimHandle {
     let cfg = SimConfig { project_id: PROJECT.into(), token: Some(TOKEN.into()), faults, ..Default::default() };
@@ -45,9 +34,12 @@ async fn stop_during(sim: &SimHandle, waiting: impl Fn(&SimHandle) -> bool) -> D
         .await;
     assert!(errors(&diags).is_empty(), "{}", text(&diags));
     let read = tokio::spawn(provider.read_future(&[("host_id", s(REFERENCE_HOST_ID))]));
-    assert!(wait_for(Duration::from_secs(10), || waiting(sim)).await, "the read never reached the simulator");
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(!read.is_finished(), "the read must still be waiting");
+    eventually_async(Duration::from_secs(10), "the read reaches the simulator", || waiting(sim)).await;
+    // A negative check: nothing but StopProvider may end the read, so it must not end on its own
+    // within this window. The window is a fixed time, but a slow machine can only make the check
+    // less strict (the read has had less chance to end wrongly), never make it fail spuriously.
+    let ended = within_async(Duration::from_millis(100), || read.is_finished()).await;
+    assert!(!ended, "the read must still be waiting");
 
     let stopped = Instant::now();
     assert_eq!(provider.stop().await, "", "StopProvider reports no error");
@@ -104,15 +96,14 @@ fn sigint_makes_terraform_plan_exit_within_2s_leaving_no_provider() {
     });
     let url = sim.url();
     let env = [("HW_HSS_ENDPOINT", url.as_str()), ("HW_PROJECT_ID", sim::PROJECT), ("HW_AUTH_TOKEN", sim::TOKEN)];
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     for tf in terraform::versions() {
         let ws = Workspace::new(tf, CONFIG);
         let before = sim.handle.stats().requests;
         let mut child = spawn_terraform(&ws, &env, &["plan", "-no-color"]);
         let pid = child.id();
-        let reached = runtime.block_on(wait_for(Duration::from_secs(60), || {
+        let reached = within(Duration::from_secs(60), || {
             sim.handle.stats().requests > before || child.try_wait().ok().flatten().is_some()
-        }));
+        });
         let output = |ws: &Workspace| {
             let read = |f| std::fs::read_to_string(ws.dir.path().join(f)).unwrap_or_default();
             format!("{}{}", read("stdout.txt"), read("stderr.txt"))
@@ -128,14 +119,7 @@ fn sigint_makes_terraform_plan_exit_within_2s_leaving_no_provider() {
 
         let interrupted = Instant::now();
         interrupt_group(pid);
-        let mut status = None;
-        while interrupted.elapsed() < Duration::from_secs(10) {
-            if let Some(s) = child.try_wait().expect("wait") {
-                status = Some(s);
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        let status = support::proc::wait(&mut child, Duration::from_secs(10));
         let elapsed = interrupted.elapsed();
         let Some(status) = status else {
             let _ = child.kill();
@@ -143,7 +127,7 @@ fn sigint_makes_terraform_plan_exit_within_2s_leaving_no_provider() {
             panic!("{}: terraform still running 10 s after SIGINT:\n{}", tf.version, output(&ws));
         };
         // Terraform stops its providers before it exits; allow the kernel a moment to reap.
-        let gone = runtime.block_on(wait_for(Duration::from_millis(500), || providers.iter().all(|p| !is_running(*p))));
+        let gone = within(Duration::from_millis(500), || providers.iter().all(|p| !is_running(*p)));
         println!(
             "terraform {}: exited {} ms after SIGINT ({status}); provider processes {providers:?} gone: {gone}",
             tf.version,

@@ -5,6 +5,8 @@
 //! TLS failures, proxies, cancellation and both authentication modes. Results are compared
 //! with the simulator's own data as a multiset.
 
+mod support;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -12,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use hss_provider::hss::{Client, ClientConfig, Credentials, PortQuery, PortRecord, Secret, sign};
 use hss_sim::{Drift, Faults, Replace, SimConfig, SimHandle, Simulator};
+use support::wait::eventually_async;
 use tokio_util::sync::CancellationToken;
 
 const PROJECT: &str = "p";
@@ -190,14 +193,18 @@ async fn retry_after_is_honoured() {
     let started = Instant::now();
     let task =
         tokio::spawn(async move { client.list_ports(&PortQuery::new("host-a"), &CancellationToken::new()).await });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let throttled = status_count(&sim, 429);
+    // Throttle the first request only: the client then waits a second before it asks again.
+    eventually_async(Duration::from_secs(10), "the first request is throttled", || status_count(&sim, 429) >= 1).await;
     sim.set_faults(quiet());
-    let list = task.await.unwrap().expect("completes after the throttling stops");
+    let list = tokio::time::timeout(Duration::from_secs(30), task)
+        .await
+        .expect("the list ends within 30 s")
+        .unwrap()
+        .expect("completes after the throttling stops");
     assert_eq!(multiset(&list.ports), truth(&sim, "host-a"));
     // With a 5 ms base back-off, only Retry-After explains a one second wait.
     assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
-    assert_eq!(throttled, 1, "one 429, then a one-second wait");
+    assert_eq!(status_count(&sim, 429), 1, "one 429, then a one-second wait");
 }
 
 #[tokio::test]
@@ -287,8 +294,14 @@ async fn each_request_has_its_own_timeout() {
     assert!(e.is_timeout(), "{e}");
     assert_eq!(e.retries(), 1);
     assert!(started.elapsed() < Duration::from_millis(700));
-    // Wait until both requests reached the simulator's counter.
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    // Both requests reached the simulator; once it has counted them and let go of both (it
+    // stops holding a request when the client hangs up, or at the latest after its latency),
+    // the count is final.
+    eventually_async(Duration::from_secs(10), "the simulator counts both requests and is idle", || {
+        let stats = sim.stats();
+        stats.requests >= 2 && stats.in_flight == 0
+    })
+    .await;
     assert_eq!(sim.stats().requests, 2);
 }
 
@@ -444,32 +457,44 @@ async fn query_sent_is_byte_identical_to_the_signed_one() {
 #[tokio::test]
 async fn cancellation_stops_requests_and_waits_at_once() {
     let sim = start(vec![("host-a", 450)], Faults { latency: Duration::from_secs(5), ..Default::default() }).await;
-    let client = client(&sim);
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        trigger.cancel();
-    });
-    let started = Instant::now();
-    let e = client.list_ports(&PortQuery::new("host-a"), &cancel).await.unwrap_err();
+    // Cancelling a request in flight: once the simulator holds it (for 5 s).
+    let (list, cancel) = spawn_list(client(&sim));
+    eventually_async(Duration::from_secs(10), "the request reaches the simulator", || sim.stats().in_flight >= 1).await;
+    let e = cancel_and_end(list, &cancel).await;
     assert!(e.is_cancelled(), "{e}");
-    assert!(started.elapsed() < Duration::from_secs(1));
 
-    // Cancelling during a back-off sleep.
+    // Cancelling during a back-off sleep: once the simulator has answered 429 with a 30 s
+    // Retry-After.
     sim.set_faults(Faults { rate_429: 1.0, retry_after_secs: Some(30), ..quiet() });
+    sim.reset_stats();
     let client =
         Client::new(ClientConfig { retry_max_delay: Duration::from_secs(60), ..config(&sim, token()) }).unwrap();
-    let cancel = CancellationToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        trigger.cancel();
-    });
-    let started = Instant::now();
-    let e = client.list_ports(&PortQuery::new("host-a"), &cancel).await.unwrap_err();
+    let (list, cancel) = spawn_list(client);
+    eventually_async(Duration::from_secs(10), "the request is throttled", || status_count(&sim, 429) >= 1).await;
+    let e = cancel_and_end(list, &cancel).await;
     assert!(e.is_cancelled(), "{e}");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(sim.stats().requests, 1, "no request after the cancel");
+}
+
+type ListTask = tokio::task::JoinHandle<Result<hss_provider::hss::PortList, hss_provider::hss::Error>>;
+
+/// Lists `host-a` on a task of its own, with a token to cancel it.
+fn spawn_list(client: Client) -> (ListTask, CancellationToken) {
+    let cancel = CancellationToken::new();
+    let token = cancel.clone();
+    (tokio::spawn(async move { client.list_ports(&PortQuery::new("host-a"), &token).await }), cancel)
+}
+
+/// Checks that `list` is still waiting, cancels it and returns its error, which must come
+/// within 1 s of the cancel.
+async fn cancel_and_end(list: ListTask, cancel: &CancellationToken) -> hss_provider::hss::Error {
+    assert!(!list.is_finished(), "the list must still be waiting");
+    let cancelled = Instant::now();
+    cancel.cancel();
+    let result = tokio::time::timeout(Duration::from_secs(10), list).await.expect("the list ends").expect("joins");
+    let elapsed = cancelled.elapsed();
+    assert!(elapsed < Duration::from_secs(1), "the list took {elapsed:?} to end after the cancel");
+    result.expect_err("a cancelled list fails")
 }
 
 #[tokio::test]

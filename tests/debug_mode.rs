@@ -92,9 +92,6 @@ output "n" { value = data.hss_host_ports.h.total_num }
     }
     let pid = provider.child.id().to_string();
     assert!(Command::new("kill").args(["-INT", &pid]).status().expect("kill").success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(2);
-    while provider.child.try_wait().expect("status").is_none() {
-        assert!(std::time::Instant::now() < deadline, "Ctrl-C must stop a debug-mode provider");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let stopped = support::proc::wait(&mut provider.child, Duration::from_secs(2));
+    assert!(stopped.is_some(), "Ctrl-C must stop a debug-mode provider within 2 s");
 }

@@ -23,6 +23,7 @@ use hss_provider::value::{Number, Value};
 use hss_sim::{Drift, Faults, PortRecord, Replace, SimConfig, SimHandle, Simulator};
 use support::grpc::{Provider, errors, n, s, text};
 use support::sim::{PROJECT, TOKEN};
+use support::wait::within_async;
 
 const HOST_SIZES: [usize; 3] = [0, 450, 10_000];
 /// Every simulated request takes at least this long, like a real network round trip.
@@ -366,32 +367,30 @@ fn ok_responses(sim: &SimHandle) -> u64 {
 }
 
 /// Switches the case's faults on and off as its schedule says (a start of `Now` is done by
-/// the caller, before the read).
+/// the caller, before the read). Every wait here is bounded by [`CASE_DEADLINE`]; one that runs
+/// out just leaves the faults as they are, and the read, bounded by the same deadline, fails
+/// the case by name. A burst of `Stop::After` is a fault of that length, not a wait for
+/// something to happen.
 async fn drive(sim: Arc<SimHandle>, faults: Faults, quiet: Faults, start: Start, stop: Stop) {
     let deadline = Instant::now() + CASE_DEADLINE;
-    let tick = Duration::from_millis(1);
+    let left = || deadline.saturating_duration_since(Instant::now());
     if start == Start::AfterFirstPage {
-        while ok_responses(&sim) == 0 {
-            if Instant::now() > deadline {
-                return;
-            }
-            tokio::time::sleep(tick).await;
+        if !within_async(left(), || ok_responses(&sim) > 0).await {
+            return;
         }
         sim.set_faults(faults);
     }
     let injected = sim.stats().faults_injected;
-    let started = Instant::now();
-    while Instant::now() < deadline {
-        let over = match stop {
-            Stop::Never => return,
-            Stop::After(d) => started.elapsed() >= d,
-            Stop::AfterFaults(k) => sim.stats().faults_injected >= injected + k,
-        };
-        if over {
-            sim.set_faults(quiet);
-            return;
+    let over = match stop {
+        Stop::Never => return,
+        Stop::After(d) => {
+            tokio::time::sleep(d.min(left())).await;
+            Instant::now() < deadline
         }
-        tokio::time::sleep(tick).await;
+        Stop::AfterFaults(k) => within_async(left(), || sim.stats().faults_injected >= injected + k).await,
+    };
+    if over {
+        sim.set_faults(quiet);
     }
 }
 

@@ -94,9 +94,10 @@ async fn scenario(config: &[(&'static str, Value)]) -> (bool, String) {
     } else {
         false
     };
-    // Let the last log lines reach the pipe before reading it.
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    let stderr = provider.stderr();
+    // Shut the provider down and read its stderr to end of file: every line it ever logged,
+    // the shutdown's included.
+    let (status, stderr) = provider.shutdown(std::time::Duration::from_secs(10)).await;
+    assert!(status.success(), "the provider exits cleanly on Shutdown ({status}):\n{stderr}");
     assert!(stderr.contains("\"@level\":\"trace\""), "TRACE logging is on:\n{stderr}");
     said.push_str(&stderr);
     (ok, said)

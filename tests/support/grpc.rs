@@ -4,11 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::process::ExitStatus;
+use std::time::{Duration, Instant};
 
+use hss_provider::proto::plugin::{Empty, grpc_controller_client::GrpcControllerClient};
 use hss_provider::value::{self, Number, Type, Value};
 use tonic::transport::Channel;
 
 use crate::support::plugin::{ClientAuth, Identity, Launch, PluginProcess, StderrLog, pb};
+use crate::support::wait::within_async;
 
 /// Terraform's gRPC message limit, which the provider uses too: a 10,000-port state is larger
 /// than tonic's default 4 MiB.
@@ -25,6 +29,8 @@ pub struct Provider {
     pub client: Client,
     pub provider_type: Type,
     pub data_source_type: Type,
+    /// The channel `client` runs over, for the go-plugin services next to the provider's.
+    channel: Channel,
     stderr: StderrLog,
 }
 
@@ -96,7 +102,7 @@ impl Provider {
             .channel(ClientAuth::Tls(&identity))
             .await
             .unwrap_or_else(|e| panic!("mTLS channel to {}: {e}; stderr:\n{}", plugin.address, stderr.text()));
-        let mut client = Client::new(channel)
+        let mut client = Client::new(channel.clone())
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES);
         let schema = client
@@ -106,7 +112,7 @@ impl Provider {
             .into_inner();
         let provider_type = object_type(schema.provider.as_ref().expect("provider schema"));
         let data_source_type = object_type(schema.data_source_schemas.get(DATA_SOURCE).expect("data source schema"));
-        Provider { plugin, identity, client, provider_type, data_source_type, stderr }
+        Provider { plugin, identity, client, provider_type, data_source_type, channel, stderr }
     }
 
     /// The process ID of the provider.
@@ -176,6 +182,28 @@ impl Provider {
             let state = response.state.expect("a state without error diagnostics");
             Ok(value::decode_msgpack(&state.msgpack, &ty).expect("the state decodes"))
         }
+    }
+
+    /// Ends the provider as Terraform does at the end of a run (the go-plugin controller's
+    /// Shutdown), then waits, within `limit` in all, for the process to exit and for its stderr
+    /// to reach end of file: its exit status and everything it wrote on stderr, to the last
+    /// line. Panics naming whichever did not happen in time.
+    pub async fn shutdown(&mut self, limit: Duration) -> (ExitStatus, String) {
+        let deadline = Instant::now() + limit;
+        // The process may exit before it answers, so the call's result says nothing.
+        let _ = GrpcControllerClient::new(self.channel.clone()).shutdown(Empty {}).await;
+        let mut status = None;
+        let child = &mut self.plugin.child;
+        let exited = within_async(deadline.saturating_duration_since(Instant::now()), || {
+            status = child.try_wait().expect("wait for the provider");
+            status.is_some()
+        })
+        .await;
+        assert!(exited, "the provider did not exit within {limit:?} of Shutdown; stderr:\n{}", self.stderr());
+        let stderr = &self.stderr;
+        let closed = within_async(deadline.saturating_duration_since(Instant::now()), || stderr.is_closed()).await;
+        assert!(closed, "the provider's stderr did not reach end of file within {limit:?} of Shutdown");
+        (status.expect("exited"), self.stderr())
     }
 
     /// StopProvider, as Terraform sends it when the user interrupts a run.

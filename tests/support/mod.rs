@@ -1,6 +1,6 @@
 //! Shared test support: starting the provider the way Terraform does, gRPC clients over (m)TLS,
-//! the simulator, the real Terraform CLI, processes with time limits, and a static HTTPS server
-//! (a network mirror).
+//! the simulator, the real Terraform CLI, processes with time limits, a static HTTPS server
+//! (a network mirror), and bounded waits for a condition.
 #![allow(dead_code)]
 
 pub mod auth;
@@ -11,3 +11,4 @@ pub mod proc;
 pub mod reliability;
 pub mod sim;
 pub mod terraform;
+pub mod wait;

@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
@@ -167,17 +168,21 @@ impl PluginProcess {
     /// Collects stderr from now on (so that logging never blocks the provider on a full pipe).
     pub fn collect_stderr(&mut self) -> StderrLog {
         let log = StderrLog::default();
-        if let Some(mut pipe) = self.child.stderr.take() {
-            let sink = log.0.clone();
-            std::thread::spawn(move || {
-                let mut buf = [0u8; 16 * 1024];
-                while let Ok(n) = pipe.read(&mut buf) {
-                    if n == 0 {
-                        break;
+        match self.child.stderr.take() {
+            Some(mut pipe) => {
+                let (sink, closed) = (log.text.clone(), log.closed.clone());
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 16 * 1024];
+                    while let Ok(n) = pipe.read(&mut buf) {
+                        if n == 0 {
+                            break;
+                        }
+                        sink.lock().expect("stderr buffer").extend_from_slice(&buf[..n]);
                     }
-                    sink.lock().expect("stderr buffer").extend_from_slice(&buf[..n]);
-                }
-            });
+                    closed.store(true, Ordering::SeqCst);
+                });
+            }
+            None => log.closed.store(true, Ordering::SeqCst),
         }
         log
     }
@@ -223,12 +228,21 @@ fn fail(mut child: Child, why: &str) -> ! {
 
 /// What a provider wrote on stderr, collected by [`PluginProcess::collect_stderr`].
 #[derive(Clone, Default)]
-pub struct StderrLog(Arc<Mutex<Vec<u8>>>);
+pub struct StderrLog {
+    text: Arc<Mutex<Vec<u8>>>,
+    /// Set once the pipe reached end of file: every process holding it has closed it.
+    closed: Arc<AtomicBool>,
+}
 
 impl StderrLog {
     /// Everything so far.
     pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("stderr buffer")).into_owned()
+        String::from_utf8_lossy(&self.text.lock().expect("stderr buffer")).into_owned()
+    }
+
+    /// Whether the pipe reached end of file, so that [`StderrLog::text`] is all there will be.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
     }
 }
 

@@ -66,16 +66,12 @@ pub fn ok(cmd: &mut Command, limit: Duration, what: &str) -> Finished {
 
 /// Waits for `child` up to `limit`.
 pub fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Some(status);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut status = None;
+    super::wait::within(limit, || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    });
+    status
 }
 
 /// Reads `pipe` to its end on a thread of its own.
