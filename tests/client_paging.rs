@@ -520,7 +520,7 @@ async fn connection_refused_is_a_transport_error_after_retries() {
 /// A one-response-per-connection HTTPS server with a self-signed `localhost` certificate; also
 /// returns how many connections it accepted.
 async fn tls_server() -> (std::net::SocketAddr, String, Arc<AtomicUsize>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
 
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let cert_pem = ck.cert.pem();
@@ -545,13 +545,8 @@ async fn tls_server() -> (std::net::SocketAddr, String, Arc<AtomicUsize>) {
                 let Ok(mut s) = acceptor.accept(tcp).await else {
                     return;
                 };
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 1024];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
+                if support::loopback::read_request_head(&mut s).await.is_none() {
+                    return;
                 }
                 let body = r#"{"total_num":1,"data_list":[{"port":22,"type":"TCP"}]}"#;
                 let resp = format!(
@@ -621,11 +616,14 @@ impl std::io::Write for LogBuffer {
     }
 }
 
-#[tokio::test]
-async fn secrets_never_reach_logs_or_errors() {
-    const SECRET_KEY: &str = "SECRET-KEY-0123456789";
-    const SESSION_TOKEN: &str = "SECURITY-TOKEN-0123456789";
-    const IAM_TOKEN: &str = "IAM-TOKEN-0123456789";
+/// Keeps this test's log capture on until dropped.
+struct Capture {
+    _guard: tracing::subscriber::DefaultGuard,
+    _second: tracing::Dispatch,
+}
+
+/// Every tracing event of this test's thread, at TRACE, into a buffer, while the guard lives.
+fn capture_logs() -> (LogBuffer, Capture) {
     let logs = LogBuffer::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -633,10 +631,22 @@ async fn secrets_never_reach_logs_or_errors() {
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    // See a_token_echoed_in_x_request_id_reaches_no_log_and_no_error.
-    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // With a single registered dispatcher, tracing lets whichever thread first hits a callsite
+    // decide its interest from that thread's own subscriber: another test's thread, with none,
+    // would switch the client's events off for good. A second dispatcher, kept alive for the
+    // test, makes every callsite ask both.
+    let second = tracing::Dispatch::new(tracing_subscriber::registry());
+    let guard = tracing::subscriber::set_default(subscriber);
     tracing::callsite::rebuild_interest_cache();
+    (logs, Capture { _guard: guard, _second: second })
+}
+
+#[tokio::test]
+async fn secrets_never_reach_logs_or_errors() {
+    const SECRET_KEY: &str = "SECRET-KEY-0123456789";
+    const SESSION_TOKEN: &str = "SECURITY-TOKEN-0123456789";
+    const IAM_TOKEN: &str = "IAM-TOKEN-0123456789";
+    let (logs, _capture) = capture_logs();
 
     let sim = Simulator::start(SimConfig {
         project_id: PROJECT.into(),
@@ -844,7 +854,7 @@ struct Scripted {
 
 /// Serves `answer(n)` to the `n`-th request (0-based), one request per connection.
 async fn scripted(answer: impl Fn(usize) -> Answer + Send + Sync + 'static) -> Scripted {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let requests = Arc::new(AtomicUsize::new(0));
@@ -853,13 +863,8 @@ async fn scripted(answer: impl Fn(usize) -> Answer + Send + Sync + 'static) -> S
         while let Ok((mut s, _)) = listener.accept().await {
             let (count, answer) = (count.clone(), answer.clone());
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&chunk[..n]),
-                    }
+                if support::loopback::read_request_head(&mut s).await.is_none() {
+                    return;
                 }
                 let n = count.fetch_add(1, Ordering::SeqCst);
                 match answer(n) {
@@ -997,20 +1002,7 @@ async fn a_total_beyond_the_offset_limit_is_not_called_a_changing_list() {
 #[tokio::test]
 async fn a_token_echoed_in_x_request_id_reaches_no_log_and_no_error() {
     const ECHOED: &str = "echoed-token-0f1e2d3c4b5a";
-    let logs = LogBuffer::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    // With a single registered dispatcher, tracing lets whichever thread first hits a callsite
-    // decide its interest from that thread's own subscriber: another test's thread, with none,
-    // would switch the client's events off for good. A second dispatcher, kept alive for the
-    // test, makes every callsite ask both.
-    let _second = tracing::Dispatch::new(tracing_subscriber::registry());
-    let _guard = tracing::subscriber::set_default(subscriber);
-    tracing::callsite::rebuild_interest_cache();
+    let (logs, _capture) = capture_logs();
     let header = format!("X-Request-Id: req-{ECHOED}\r\n");
     let page = r#"{"total_num":1,"data_list":[{"port":22}]}"#;
     let (ok_header, err_header) = (header.clone(), header.clone());

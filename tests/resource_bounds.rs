@@ -105,7 +105,7 @@ async fn gigabyte_server(
 ) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncWriteExt;
     const GIB: u64 = 1 << 30;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
     let url = format!("http://{}", listener.local_addr().expect("address"));
@@ -115,13 +115,8 @@ async fn gigabyte_server(
         while let Ok((mut s, _)) = listener.accept().await {
             let (count, first) = (count.clone(), first.clone());
             tokio::spawn(async move {
-                let mut head = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => head.extend_from_slice(&chunk[..n]),
-                    }
+                if support::loopback::read_request_head(&mut s).await.is_none() {
+                    return;
                 }
                 let n = count.fetch_add(1, Ordering::SeqCst);
                 if let (0, Some(body)) = (n, &first) {
