@@ -88,17 +88,7 @@ fn region_and_aksk_find_the_project_through_iam_once_for_fifty_hosts() {
     let spec: Vec<(&str, usize)> = hosts.iter().enumerate().map(|(i, h)| (h.as_str(), 1 + i % 5)).collect();
     let sim = Sim::start(auth::sim_config(&spec));
     let home = Home::empty();
-    let list: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
-    let body = format!(
-        r#"
-data "hss_host_ports" "fleet" {{
-  for_each = toset([{}])
-  host_id  = each.key
-}}
-output "counts" {{ value = {{ for k, d in data.hss_host_ports.fleet : k => length(d.ports) }} }}
-"#,
-        list.join(", ")
-    );
+    let body = terraform::for_each_port_counts(&hosts);
     for tf in terraform::versions() {
         let case = Case::new(tf, &sim, &home, "region = \"cn-north-4\"", &body)
             .without("HW_REGION_NAME")

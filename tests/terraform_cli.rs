@@ -227,17 +227,7 @@ fn for_each_over_fifty_hosts_in_one_plan() {
     let hosts: Vec<String> = (0..50).map(|i| format!("fleet-{i:02}")).collect();
     let spec: Vec<(&str, usize)> = hosts.iter().enumerate().map(|(i, h)| (h.as_str(), 1 + i % 7 * 40)).collect();
     let sim = Sim::start(Sim::config(&spec));
-    let list: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
-    let body = format!(
-        r#"
-data "hss_host_ports" "fleet" {{
-  for_each = toset([{}])
-  host_id  = each.key
-}}
-output "counts" {{ value = {{ for k, d in data.hss_host_ports.fleet : k => length(d.ports) }} }}
-"#,
-        list.join(", ")
-    );
+    let body = terraform::for_each_port_counts(&hosts);
     for tf in terraform::versions() {
         let out = terraform::with_sim(tf, &sim, &body).apply_outputs();
         let counts = out["counts"]["value"].as_object().expect("counts");

@@ -189,17 +189,21 @@ impl HostData {
     }
 }
 
-fn check_host_id(host_id: &str) -> Result<(), DataError> {
+pub(crate) fn check_host_id(host_id: &str) -> Result<(), DataError> {
     if host_id.is_empty() || host_id.chars().count() > 128 {
         return Err(DataError::HostId(host_id.to_string()));
     }
     Ok(())
 }
 
-fn load_fixture(path: &Path, seed: u64, store: &mut BTreeMap<String, HostData>) -> Result<(), DataError> {
+/// Reads and parses a JSON fixture file.
+pub(crate) fn read_fixture<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, DataError> {
     let text = std::fs::read_to_string(path).map_err(|source| DataError::Read { path: path.to_path_buf(), source })?;
-    let parsed: BTreeMap<String, Vec<FixtureRecord>> =
-        serde_json::from_str(&text).map_err(|source| DataError::Parse { path: path.to_path_buf(), source })?;
+    serde_json::from_str(&text).map_err(|source| DataError::Parse { path: path.to_path_buf(), source })
+}
+
+fn load_fixture(path: &Path, seed: u64, store: &mut BTreeMap<String, HostData>) -> Result<(), DataError> {
+    let parsed: BTreeMap<String, Vec<FixtureRecord>> = read_fixture(path)?;
     for (host_id, recs) in parsed {
         check_host_id(&host_id)?;
         let host = store.entry(host_id.clone()).or_insert_with(|| HostData::new(seed, &host_id));

@@ -52,7 +52,7 @@ use tokio::sync::Notify;
 
 use super::SimHandle;
 use super::config::SimConfig;
-use super::data::{HostData, HostMeta, PortRecord, Store};
+use super::data::{DataError, HostData, HostMeta, PortRecord, Store, check_host_id, read_fixture};
 use super::faults::{Rng, decide, fnv1a, mix};
 use super::server::{Shared, denial, error, lock, not_found, page_body, refusal, served};
 use super::validate::{INVALID_PARAM_CODE, ValidationError, parse_pairs};
@@ -198,14 +198,13 @@ pub struct PortStatisticInfo {
 /// Why the fleet could not be built.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum FleetError {
-    #[error("reading host fixture {}: {source}", path.display())]
-    Read { path: PathBuf, source: io::Error },
-    #[error("parsing host fixture {}: {source}", path.display())]
-    Parse { path: PathBuf, source: serde_json::Error },
+    /// Reading the host fixture, or a host ID in it.
+    #[error("host fixture: {0}")]
+    Fixture(#[from] DataError),
     #[error("host fixture {}: host {host:?}: {source}", path.display())]
     Field { path: PathBuf, host: String, source: serde_json::Error },
-    #[error("host IDs must have 1 to 128 characters, got {0:?}")]
-    HostId(String),
+    #[error("generated fleet host {0:?} is also a host of the port fixture or --generate; give that one another ID")]
+    Collision(String),
     #[error("--fleet-rare ({rare}) must be smaller than --fleet-pairs ({pairs}), and both at most 10000")]
     Pairs { rare: usize, pairs: usize },
     #[error("--fleet {0}: at most 100000 servers")]
@@ -214,10 +213,10 @@ pub(crate) enum FleetError {
 
 impl From<FleetError> for io::Error {
     fn from(e: FleetError) -> io::Error {
-        let kind = match &e {
-            FleetError::Read { source, .. } => source.kind(),
-            FleetError::Pairs { .. } | FleetError::TooMany(_) => io::ErrorKind::InvalidInput,
-            FleetError::Parse { .. } | FleetError::Field { .. } | FleetError::HostId(_) => io::ErrorKind::InvalidData,
+        let kind = match e {
+            FleetError::Fixture(inner) => return inner.into(),
+            FleetError::Pairs { .. } | FleetError::TooMany(_) | FleetError::Collision(_) => io::ErrorKind::InvalidInput,
+            FleetError::Field { .. } => io::ErrorKind::InvalidData,
         };
         io::Error::new(kind, e)
     }
@@ -478,7 +477,7 @@ fn generate(seed: u64, spec: &FleetSpec, store: &mut Store) -> Result<BTreeMap<S
             host_ports(seed, &mut rng, &id, &mut host, &common, spec.ports_per_host);
         }
         if store.hosts.contains_key(&id) {
-            return Err(FleetError::HostId(id));
+            return Err(FleetError::Collision(id));
         }
         store.hosts.insert(id.clone(), host);
         infos.insert(id.clone(), info);
@@ -566,9 +565,8 @@ fn host_ports(seed: u64, rng: &mut Rng, host_id: &str, host: &mut HostData, pool
 }
 
 /// Reads a host fixture: `{"host_id": {field: value, ...}}`.
-fn load_host_fixture(path: &Path) -> Result<BTreeMap<String, serde_json::Map<String, serde_json::Value>>, FleetError> {
-    let text = std::fs::read_to_string(path).map_err(|source| FleetError::Read { path: path.to_path_buf(), source })?;
-    serde_json::from_str(&text).map_err(|source| FleetError::Parse { path: path.to_path_buf(), source })
+fn load_host_fixture(path: &Path) -> Result<BTreeMap<String, serde_json::Map<String, serde_json::Value>>, DataError> {
+    read_fixture(path)
 }
 
 /// `info` with the fixture's fields set (`null` removes one).
@@ -600,9 +598,7 @@ pub(crate) fn build(cfg: &SimConfig, store: &mut Store) -> Result<Fleet, FleetEr
     let mut infos = generate(seed, &cfg.fleet, store)?;
     if let Some(path) = &cfg.host_fixture {
         for (host_id, patch) in load_host_fixture(path)? {
-            if host_id.is_empty() || host_id.chars().count() > 128 {
-                return Err(FleetError::HostId(host_id));
-            }
+            check_host_id(&host_id)?;
             let host = store.hosts.entry(host_id.clone()).or_insert_with(|| HostData {
                 meta: HostMeta::for_host(&host_id),
                 agent_id: hex(&mut Rng::new(seed ^ fnv1a(&host_id)), 64),

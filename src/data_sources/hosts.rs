@@ -236,7 +236,6 @@ pub(crate) fn query_id(name: &str, filters: &[(String, String)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
     use crate::data_sources::Registered;
@@ -244,12 +243,7 @@ mod tests {
     use crate::value::{Number, Value};
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut map: BTreeMap<String, Value> =
-            HostArgs::attributes().iter().map(|a| (a.name.to_owned(), Value::Null)).collect();
-        for (k, v) in pairs {
-            map.insert((*k).to_owned(), v.clone());
-        }
-        Value::Object(map)
+        crate::model::config_of::<HostArgs>(pairs)
     }
 
     fn s(v: &str) -> Value {

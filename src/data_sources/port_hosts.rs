@@ -128,7 +128,6 @@ fn query(args: &PortHostArgs, default_enterprise_project: Option<&str>) -> PortH
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
     use crate::data_sources::Registered;
@@ -136,12 +135,7 @@ mod tests {
     use crate::value::{Number, Value};
 
     fn config(pairs: &[(&str, Value)]) -> Value {
-        let mut map: BTreeMap<String, Value> =
-            PortHostArgs::attributes().iter().map(|a| (a.name.to_owned(), Value::Null)).collect();
-        for (k, v) in pairs {
-            map.insert((*k).to_owned(), v.clone());
-        }
-        Value::Object(map)
+        crate::model::config_of::<PortHostArgs>(pairs)
     }
 
     fn n(v: i64) -> Value {

@@ -65,6 +65,22 @@ pub fn with_sim(tf: &Terraform, sim: &super::sim::Sim, body: &str) -> Workspace 
         .env("HW_AUTH_TOKEN", super::sim::TOKEN)
 }
 
+/// A configuration that reads `hosts` with one `hss_host_ports` per host (`for_each`), and
+/// outputs `counts`: each host's number of ports.
+pub fn for_each_port_counts(hosts: &[String]) -> String {
+    let list: Vec<String> = hosts.iter().map(|h| format!("\"{h}\"")).collect();
+    format!(
+        r#"
+data "hss_host_ports" "fleet" {{
+  for_each = toset([{}])
+  host_id  = each.key
+}}
+output "counts" {{ value = {{ for k, d in data.hss_host_ports.fleet : k => length(d.ports) }} }}
+"#,
+        list.join(", ")
+    )
+}
+
 /// By default one Terraform command may take this long before it is killed and the test fails
 /// (init may unpack a 7 MB zip; plan starts the provider); [`Workspace::time_limit`] changes it.
 pub const COMMAND_LIMIT: Duration = Duration::from_secs(180);
