@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::Client;
 use super::error::Error;
-use super::model::{ListRequest, Listing, MAX_PAGE_SIZE, Record};
+use super::model::{ListRequest, Listing, Record, set_filters};
 
 /// The path of ListHostStatus.
 pub const HOSTS_PATH: &str = "host-management/hosts";
@@ -20,15 +20,6 @@ pub const HOSTS_PATH: &str = "host-management/hosts";
 pub const PORT_HOSTS_PATH: &str = "asset/ports/detail";
 /// The path of ListPortStatistics.
 pub const PORT_STATISTICS_PATH: &str = "asset/port/statistics";
-
-/// Appends `(name, value)` for every filter that is set, in the order given.
-fn filters(pairs: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
-    pairs.iter().filter_map(|(k, v)| v.map(|v| ((*k).to_owned(), v.to_owned()))).collect()
-}
-
-fn page_size(n: u32) -> u32 {
-    if n == 0 { MAX_PAGE_SIZE } else { n }
-}
 
 /// The filters of ListHostStatus; unset ones are not sent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -59,7 +50,7 @@ pub struct HostQuery {
 impl HostQuery {
     /// The filters in use, `(name, value)`, in a fixed order (also that of the data source's `id`).
     pub fn filters(&self) -> Vec<(String, String)> {
-        filters(&[
+        set_filters(&[
             ("enterprise_project_id", self.enterprise_project_id.as_deref()),
             ("host_name", self.host_name.as_deref()),
             ("host_id", self.host_id.as_deref()),
@@ -83,12 +74,7 @@ impl HostQuery {
 
     /// The list to read.
     pub fn request(&self) -> ListRequest {
-        ListRequest {
-            what: "host list",
-            path: HOSTS_PATH.into(),
-            filters: self.filters(),
-            page_size: page_size(self.page_size),
-        }
+        ListRequest::new("host list", HOSTS_PATH, self.filters(), self.page_size)
     }
 }
 
@@ -153,7 +139,7 @@ impl PortHostQuery {
     /// The parameters in use, `port` first, in a fixed order.
     pub fn filters(&self) -> Vec<(String, String)> {
         let port = self.port.to_string();
-        filters(&[
+        set_filters(&[
             ("port", Some(&port)),
             ("type", self.port_type.as_deref()),
             ("category", self.category.as_deref()),
@@ -165,12 +151,7 @@ impl PortHostQuery {
 
     /// The list to read.
     pub fn request(&self) -> ListRequest {
-        ListRequest {
-            what: "list of servers with the port open",
-            path: PORT_HOSTS_PATH.into(),
-            filters: self.filters(),
-            page_size: page_size(self.page_size),
-        }
+        ListRequest::new("list of servers with the port open", PORT_HOSTS_PATH, self.filters(), self.page_size)
     }
 }
 
@@ -217,7 +198,7 @@ impl PortStatisticsQuery {
     /// The filters in use, in a fixed order.
     pub fn filters(&self) -> Vec<(String, String)> {
         let port = self.port.map(|p| p.to_string());
-        filters(&[
+        set_filters(&[
             ("enterprise_project_id", self.enterprise_project_id.as_deref()),
             ("category", self.category.as_deref()),
             ("port", port.as_deref()),
@@ -231,12 +212,7 @@ impl PortStatisticsQuery {
 
     /// The list to read.
     pub fn request(&self) -> ListRequest {
-        ListRequest {
-            what: "port statistics",
-            path: PORT_STATISTICS_PATH.into(),
-            filters: self.filters(),
-            page_size: page_size(self.page_size),
-        }
+        ListRequest::new("port statistics", PORT_STATISTICS_PATH, self.filters(), self.page_size)
     }
 }
 

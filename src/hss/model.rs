@@ -57,33 +57,34 @@ impl PortQuery {
 
     /// The page size to use: `page_size`, or 200 when it is 0.
     pub fn effective_page_size(&self) -> u32 {
-        if self.page_size == 0 { MAX_PAGE_SIZE } else { self.page_size }
+        page_size_or_default(self.page_size)
     }
 
     /// The list to read: `asset/ports` with this query's filters (unescaped, `host_id` first).
     pub fn request(&self) -> ListRequest {
-        let mut p = vec![("host_id".to_owned(), self.host_id.clone())];
-        let mut opt = |k: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                p.push((k.to_owned(), v.clone()));
-            }
-        };
-        opt("host_name", &self.host_name);
-        opt("host_ip", &self.host_ip);
-        opt("type", &self.port_type);
-        opt("status", &self.status);
-        opt("enterprise_project_id", &self.enterprise_project_id);
-        opt("category", &self.category);
-        if let Some(port) = self.port {
-            p.push(("port".to_owned(), port.to_string()));
-        }
-        ListRequest {
-            what: "port list",
-            path: PORTS_PATH.to_owned(),
-            filters: p,
-            page_size: self.effective_page_size(),
-        }
+        let port = self.port.map(|p| p.to_string());
+        let filters = set_filters(&[
+            ("host_id", Some(&self.host_id)),
+            ("host_name", self.host_name.as_deref()),
+            ("host_ip", self.host_ip.as_deref()),
+            ("type", self.port_type.as_deref()),
+            ("status", self.status.as_deref()),
+            ("enterprise_project_id", self.enterprise_project_id.as_deref()),
+            ("category", self.category.as_deref()),
+            ("port", port.as_deref()),
+        ]);
+        ListRequest::new("port list", PORTS_PATH, filters, self.page_size)
     }
+}
+
+/// `(name, value)` for every filter that is set, in the order given: a query's parameters.
+pub(crate) fn set_filters(pairs: &[(&str, Option<&str>)]) -> Vec<(String, String)> {
+    pairs.iter().filter_map(|(k, v)| v.map(|v| ((*k).to_owned(), v.to_owned()))).collect()
+}
+
+/// A query's page size: `n`, or the API's maximum, 200, when it is 0 (unset).
+fn page_size_or_default(n: u32) -> u32 {
+    if n == 0 { MAX_PAGE_SIZE } else { n }
 }
 
 /// The path of the port list (ListHostPorts), after `/v5/{project_id}/`.
@@ -103,6 +104,11 @@ pub struct ListRequest {
 }
 
 impl ListRequest {
+    /// The list `what` at `path`, with `filters`, in pages of `page_size` (0: the default, 200).
+    pub fn new(what: &'static str, path: &str, filters: Vec<(String, String)>, page_size: u32) -> Self {
+        ListRequest { what, path: path.to_owned(), filters, page_size: page_size_or_default(page_size) }
+    }
+
     /// The query of the page at `offset`: the filters, then `limit` and `offset` (unsorted,
     /// unescaped).
     pub fn pairs(&self, offset: u64) -> Vec<(String, String)> {
