@@ -226,13 +226,7 @@ async fn check_once(
     }
     if !problems.is_empty() {
         problems.sort();
-        let more = problems.len().saturating_sub(policy_args::SUMMARY_ITEMS);
-        problems.truncate(policy_args::SUMMARY_ITEMS);
-        let mut text = problems.join("; ");
-        if more > 0 {
-            text.push_str(&format!("; and {more} more"));
-        }
-        return Ok(Err(text));
+        return Ok(Err(crate::hss::error::problems_text(problems, policy_args::SUMMARY_ITEMS)));
     }
     violations.sort_unstable();
     Ok(Ok(Found { pairs: stats.records.len(), candidates: candidates.len(), violations }))

@@ -517,6 +517,18 @@ fn bytes(n: u64) -> String {
     }
 }
 
+/// Problems found in one answer, for an error message: the first `limit`, then a count of the
+/// rest (`a; b; and 3 more`).
+pub(crate) fn problems_text(mut problems: Vec<String>, limit: usize) -> String {
+    let more = problems.len().saturating_sub(limit);
+    problems.truncate(limit);
+    let mut text = problems.join("; ");
+    if more > 0 {
+        text.push_str(&format!("; and {more} more"));
+    }
+    text
+}
+
 /// The first ~200 bytes of a body, lossy UTF-8, for error messages.
 pub(crate) fn snippet(body: &[u8]) -> String {
     const MAX: usize = 200;
@@ -599,6 +611,14 @@ pub(crate) fn chain(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn problems_text_names_the_first_few_and_counts_the_rest() {
+        let p = |n: usize| (1..=n).map(|i| format!("p{i}")).collect::<Vec<_>>();
+        assert_eq!(problems_text(p(2), 3), "p1; p2");
+        assert_eq!(problems_text(p(3), 3), "p1; p2; p3");
+        assert_eq!(problems_text(p(5), 3), "p1; p2; p3; and 2 more");
+    }
 
     #[test]
     fn parses_huawei_error_body() {

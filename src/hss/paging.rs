@@ -81,7 +81,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::error::{Error, ErrorKind};
+use super::error::{self, Error, ErrorKind};
 use super::model::{ListRequest, Listing, MAX_OFFSET, MAX_PAGE_SIZE, MIN_PAGE_SIZE, Page, Record};
 use super::request::Endpoint;
 use super::retry::{self, Policy};
@@ -225,13 +225,7 @@ pub(crate) fn assemble<T: PartialEq>(total: u64, page_size: u64, pages: Vec<(u64
         previous = Some((*offset, page, full));
     }
     if !problems.is_empty() {
-        let more = problems.len().saturating_sub(MAX_PROBLEMS_SHOWN);
-        problems.truncate(MAX_PROBLEMS_SHOWN);
-        let mut text = problems.join("; ");
-        if more > 0 {
-            text.push_str(&format!("; and {more} more"));
-        }
-        return Err(text);
+        return Err(error::problems_text(problems, MAX_PROBLEMS_SHOWN));
     }
     let mut records = Vec::with_capacity(usize::try_from(total).unwrap_or(0));
     for (i, (_, page)) in pages.into_iter().enumerate() {
