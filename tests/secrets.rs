@@ -168,7 +168,7 @@ async fn a_secret_echoed_in_error_code_is_not_shown() {
 /// `X-Auth-Token` in `X-Request-Id`, as a gateway that derives request ids from headers might:
 /// the provider logs the request id at DEBUG, so the token would reach the log.
 fn request_id_echo_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{Read as _, Write as _};
+    use std::io::Write as _;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -176,14 +176,7 @@ fn request_id_echo_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Stri
     std::thread::spawn(move || {
         for mut stream in listener.incoming().flatten() {
             let _ = stream.set_read_timeout(Some(std::time::Duration::from_secs(5)));
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                match stream.read(&mut chunk) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                }
-            }
+            let Some(buf) = support::loopback::read_request_head_blocking(&mut stream) else { continue };
             let head = String::from_utf8_lossy(&buf).into_owned();
             let token = head
                 .lines()

@@ -9,10 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-/// The longest request head accepted.
-const MAX_HEAD: usize = 16 * 1024;
 /// How long one connection may take from accept to the last byte sent.
 const CONNECTION_LIMIT: Duration = Duration::from_secs(60);
 
@@ -104,15 +102,9 @@ impl Drop for StaticHttps {
 }
 
 async fn read_head<S: tokio::io::AsyncRead + Unpin>(stream: &mut S) -> std::io::Result<String> {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 2048];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 || head.len() + n > MAX_HEAD {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "incomplete request head"));
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
+    let head = super::loopback::read_request_head(stream)
+        .await
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "incomplete request head"))?;
     Ok(String::from_utf8_lossy(&head).into_owned())
 }
 

@@ -2,7 +2,7 @@
 //! back, as a misconfigured proxy or gateway may: credentials sent in headers come back in the
 //! response, and the provider must still never show them.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -65,14 +65,7 @@ fn answer(mode: Echo, head: &str) -> Vec<u8> {
 
 fn serve(mut stream: TcpStream, mode: Echo, heads: &Mutex<Vec<String>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 64 * 1024 {
-        match stream.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
+    let Some(buf) = crate::support::loopback::read_request_head_blocking(&mut stream) else { return };
     let head = String::from_utf8_lossy(&buf).into_owned();
     let _ = stream.write_all(&answer(mode, &head));
     heads.lock().expect("heads").push(head);
