@@ -4,7 +4,8 @@
 #
 #   build: the rustup targets x86_64- and aarch64-unknown-linux-musl, and a C toolchain for
 #          aws-lc-sys for both: cargo-zigbuild and zig (PyPI packages `cargo-zigbuild` and
-#          `ziglang`, pinned below) in a venv under .tools/release/ (git-ignored).
+#          `ziglang`, pinned below) in a venv under .tools/release/ (git-ignored); also the
+#          rustup targets scripts/check-targets.sh compiles for (Windows, macOS).
 #   test:  qemu-user (qemu-aarch64, to run the arm64 binary), gnupg (signing), binutils
 #          (readelf), from Debian's packages; apt-get needs root.
 #
@@ -32,6 +33,9 @@ esac
 CARGO_ZIGBUILD_VERSION=0.24.1
 ZIGLANG_VERSION=0.15.2
 RUST_TARGETS=(x86_64-unknown-linux-musl aarch64-unknown-linux-musl)
+# Compiled (not linked, not run) by scripts/check-targets.sh: the release workflow builds these
+# platforms natively on GitHub, where this project's CI cannot go.
+CHECK_TARGETS=(x86_64-pc-windows-gnu aarch64-apple-darwin)
 
 # One install at a time: the release tests run in several processes at once (nextest), and on a
 # fresh machine each would otherwise create the same venv and run apt-get side by side. The
@@ -54,7 +58,7 @@ install_build() {
   # (it checks the network even when the target is there).
   local installed missing=()
   installed=$(rustup target list --installed)
-  for t in "${RUST_TARGETS[@]}"; do
+  for t in "${RUST_TARGETS[@]}" "${CHECK_TARGETS[@]}"; do
     grep -qx "$t" <<<"$installed" || missing+=("$t")
   done
   if [ ${#missing[@]} -gt 0 ]; then

@@ -32,6 +32,8 @@ if [[ $profile == default ]]; then
   # time bounds, with the version and cargo target dir the tests use, so that each test
   # process's own release.sh run finds the builds fresh and only packages.
   scripts/release-tools.sh all
+  # The Windows and macOS builds of the release workflow cannot run here; they must compile.
+  scripts/check-targets.sh
   echo "==> building the release binaries (scripts/release.sh, as tests/release.rs does)" >&2
   RELEASE_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}/release-build" \
     scripts/release.sh 0.9.0 --dist "${CARGO_TARGET_DIR:-$PWD/target}/release-warmup" >/dev/null

@@ -64,6 +64,15 @@ pub async fn serve<P: Provider>(provider: P) -> ExitCode {
     }
 }
 
+#[cfg(not(unix))]
+async fn wait_for_stop_signal() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        // Without a handler the default action still stops the process.
+        std::future::pending::<()>().await;
+    }
+}
+
+#[cfg(unix)]
 async fn wait_for_stop_signal() {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {

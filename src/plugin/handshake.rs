@@ -69,6 +69,8 @@ impl Environment {
 /// Where the server listens, as written in the handshake line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Address {
+    /// A unix socket; on Windows, go-plugin (and so this provider) always uses TCP.
+    #[cfg_attr(not(unix), allow(dead_code))]
     Unix(std::path::PathBuf),
     Tcp(std::net::SocketAddr),
 }

@@ -77,8 +77,13 @@ fn announce(text: &str) -> Result<(), String> {
 
 /// Go plugins ignore SIGINT: when the user presses Ctrl-C, the terminal signals the whole
 /// process group, and Terraform wants to cancel through `StopProvider` and shut us down itself.
+/// On Windows, Ctrl-C reaches every process of the console the same way.
 fn ignore_interrupts() {
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()) {
+    #[cfg(unix)]
+    let interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt());
+    #[cfg(windows)]
+    let interrupts = tokio::signal::windows::ctrl_c();
+    match interrupts {
         Ok(mut interrupts) => {
             tokio::spawn(async move {
                 while interrupts.recv().await.is_some() {

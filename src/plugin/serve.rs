@@ -1,6 +1,7 @@
 //! Serving: the listener (unix socket, else loopback TCP), TLS per connection, the gRPC router
 //! with every service go-plugin expects, and shutdown.
 
+#[cfg(unix)]
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -8,7 +9,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
+#[cfg(unix)]
+use tokio::net::UnixListener;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_util::sync::CancellationToken;
@@ -45,6 +48,7 @@ pub(crate) struct Listener {
 }
 
 enum ListenerKind {
+    #[cfg(unix)]
     Unix(UnixListener),
     Tcp(TcpListener),
 }
@@ -52,6 +56,7 @@ enum ListenerKind {
 impl Listener {
     /// Binds a unix socket in `dir` (or the temp dir), as Go plugins do on Unix; falls back to
     /// loopback TCP in the port range when a socket cannot be made.
+    #[cfg(unix)]
     pub(crate) async fn bind(
         dir: Option<&str>,
         min_port: Option<u16>,
@@ -63,12 +68,26 @@ impl Listener {
             Ok(listener) => Ok(Listener { kind: ListenerKind::Unix(listener), address: Address::Unix(path) }),
             Err(err) => {
                 tracing::debug!(path = %path.display(), error = %err, "unix socket unavailable, using TCP");
-                Self::bind_tcp(min_port.unwrap_or(10000), max_port.unwrap_or(25000)).await
+                Self::bind_tcp(min_port, max_port).await
             }
         }
     }
 
-    async fn bind_tcp(min: u16, max: u16) -> Result<Listener, ServeError> {
+    /// Binds loopback TCP in the port range, as Go plugins do on Windows (`dir` is for unix
+    /// sockets only).
+    #[cfg(not(unix))]
+    pub(crate) async fn bind(
+        _dir: Option<&str>,
+        min_port: Option<u16>,
+        max_port: Option<u16>,
+    ) -> Result<Listener, ServeError> {
+        Self::bind_tcp(min_port, max_port).await
+    }
+
+    /// Binds the first free loopback TCP port in the range (go-plugin's default range,
+    /// 10000 to 25000, where `PLUGIN_MIN_PORT`/`PLUGIN_MAX_PORT` do not set it).
+    async fn bind_tcp(min_port: Option<u16>, max_port: Option<u16>) -> Result<Listener, ServeError> {
+        let (min, max) = (min_port.unwrap_or(10000), max_port.unwrap_or(25000));
         for port in min..=max {
             if let Ok(listener) = TcpListener::bind(("127.0.0.1", port)).await {
                 let addr =
@@ -81,6 +100,7 @@ impl Listener {
 
     async fn accept(&self) -> std::io::Result<Box<dyn Io>> {
         Ok(match &self.kind {
+            #[cfg(unix)]
             ListenerKind::Unix(l) => Box::new(l.accept().await?.0),
             ListenerKind::Tcp(l) => {
                 let (stream, _) = l.accept().await?;
@@ -100,6 +120,7 @@ impl Drop for Listener {
 }
 
 /// A name part unlikely to collide between concurrent provider processes.
+#[cfg(unix)]
 fn unique_suffix() -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
