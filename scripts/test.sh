@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, the gRPC/mTLS plugin tests, the client and simulator tests, and
 # the acceptance tests that drive the real Terraform CLI (1.0.3, installed into .tools/ by the
-# tests themselves, and any other `terraform` on PATH).
+# tests themselves, and any other `terraform` on PATH); and it compiles the provider and the
+# simulator for Windows and macOS (scripts/check-targets.sh), which cannot be run here.
 #
 #   scripts/test.sh          # everything (what CI runs)
-#   scripts/test.sh --fast   # the fast tier only: no Terraform, no release builds, no fault matrix
+#   scripts/test.sh --fast   # the fast tier only: no Terraform, no release builds, no fault
+#                            # matrix, no other platforms
 #
 # Tests run under cargo-nextest with the bounds in .config/nextest.toml: a hung test fails by
 # name. Property tests use a fixed seed (scripts/explore-properties.sh explores with fresh ones).

@@ -236,7 +236,6 @@ pub(crate) fn query_id(name: &str, filters: &[(String, String)]) -> String {
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use crate::data_sources::Registered;
     use crate::model::{AttrType, BlockModel};

@@ -128,7 +128,6 @@ fn query(args: &PortHostArgs, default_enterprise_project: Option<&str>) -> PortH
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use crate::data_sources::Registered;
     use crate::model::BlockModel;
