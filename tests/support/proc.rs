@@ -74,23 +74,25 @@ pub fn wait(child: &mut Child, limit: Duration) -> Option<ExitStatus> {
     status
 }
 
+/// Everything `pipe` gives until its end, lossy UTF-8.
+fn read_all<R: Read>(pipe: Option<R>) -> String {
+    let mut buf = Vec::new();
+    if let Some(mut p) = pipe {
+        let _ = p.read_to_end(&mut buf);
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
 /// Reads `pipe` to its end on a thread of its own.
 fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
-    std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut p) = pipe {
-            let _ = p.read_to_end(&mut buf);
-        }
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+    std::thread::spawn(move || read_all(pipe))
 }
 
 /// Reads `pipe` to its end, for at most `limit` (a grandchild may hold it open): what came.
 pub fn read_to_end_within<R: Read + Send + 'static>(pipe: Option<R>, limit: Duration) -> String {
     let (tx, rx) = mpsc::channel();
-    let reader = drain(pipe);
     std::thread::spawn(move || {
-        let _ = tx.send(reader.join().unwrap_or_default());
+        let _ = tx.send(read_all(pipe));
     });
     rx.recv_timeout(limit).unwrap_or_else(|_| format!("(nothing within {} s)", limit.as_secs()))
 }

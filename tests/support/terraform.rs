@@ -169,8 +169,12 @@ impl Workspace {
     }
 
     fn bounded(&self, mut cmd: Command, args: &[&str], input: Option<&str>) -> Finished {
-        let what = format!("terraform {} ({})", args.join(" "), self.terraform.version);
-        proc::run_with_input(&mut cmd, input, self.limit, &what).unwrap_or_else(|e| panic!("{e}"))
+        proc::run_with_input(&mut cmd, input, self.limit, &self.what(args)).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// `terraform ARGS (VERSION)`, for messages.
+    fn what(&self, args: &[&str]) -> String {
+        format!("terraform {} ({})", args.join(" "), self.terraform.version)
     }
 
     fn command(&self, args: &[&str], env: &[(String, String)]) -> Command {
@@ -197,14 +201,7 @@ impl Workspace {
     /// Runs a command that must succeed; returns its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
-        assert!(
-            out.success(),
-            "terraform {} ({}) failed:\n{}\n{}",
-            args.join(" "),
-            self.terraform.version,
-            out.stdout,
-            out.stderr
-        );
+        assert!(out.success(), "{} failed:\n{}\n{}", self.what(args), out.stdout, out.stderr);
         out.stdout
     }
 
@@ -225,7 +222,7 @@ impl Workspace {
     pub fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         let text = out.text();
-        assert!(!out.success(), "terraform {} ({}) should fail:\n{text}", args.join(" "), self.terraform.version);
+        assert!(!out.success(), "{} should fail:\n{text}", self.what(args));
         text
     }
 
